@@ -1,0 +1,1 @@
+;;; empty: measures start-up time only.

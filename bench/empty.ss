@@ -1,0 +1,2 @@
+;;; empty: measures start-up time only.
+(import (chezscheme))

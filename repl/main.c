@@ -1,0 +1,177 @@
+/* main.c — the `sx` command: run a file, evaluate an expression, run conformance tests, or
+ * talk to a person at the REPL. Uses only the public API in sx.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../vm/sx.h"
+
+#define EXIT_USAGE 64
+#define EXIT_SYNTAX 65
+#define EXIT_RUNTIME 70
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: sx [OPTIONS] FILE [ARGS...]   run a program\n"
+          "       sx [OPTIONS] -e EXPR          evaluate EXPR and write its value\n"
+          "       sx [OPTIONS] test PATH...     run conformance test files (folders recurse)\n"
+          "       sx [OPTIONS]                  interactive REPL (reads a program from a pipe)\n"
+          "options:\n"
+          "  -h, --help        this text\n"
+          "  -v, --version     print the version\n"
+          "  --verbose         (test) a line per file\n"
+          "  --no-jit, --jit-threshold=N, --jit-budget=N, --jit-sync\n"
+          "                    native-tier settings (accepted; the native tier is not built yet)\n");
+}
+
+static int exit_code(sx_status st) {
+  switch (st) {
+  case SX_OK: return 0;
+  case SX_ERR_SYNTAX: return EXIT_SYNTAX;
+  default: return EXIT_RUNTIME;
+  }
+}
+
+static void report(sx_state *S) {
+  fprintf(stderr, "%s\n", sx_error_message(S));
+  const char *bt = sx_error_backtrace(S);
+  if (bt && *bt) fprintf(stderr, "%s\n", bt);
+}
+
+static char *read_stream(FILE *f) {
+  size_t cap = 65536, n = 0;
+  char *buf = malloc(cap);
+  if (!buf) return NULL;
+  size_t k;
+  while ((k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+    n += k;
+    if (cap - n < 2) {
+      cap *= 2;
+      char *nb = realloc(buf, cap);
+      if (!nb) {
+        free(buf);
+        return NULL;
+      }
+      buf = nb;
+    }
+  }
+  buf[n] = 0;
+  return buf;
+}
+
+/* True when text holds a complete set of forms: balanced brackets outside strings/comments. */
+static int complete(const char *s) {
+  int depth = 0, in_str = 0;
+  for (; *s; s++) {
+    char c = *s;
+    if (in_str) {
+      if (c == '\\' && s[1]) s++;
+      else if (c == '"') in_str = 0;
+    } else if (c == '"') in_str = 1;
+    else if (c == ';') {
+      while (*s && *s != '\n') s++;
+      if (!*s) break;
+    } else if (c == '#' && s[1] == '\\' && s[2]) s += 2;
+    else if (c == '(' || c == '[' || c == '{') depth++;
+    else if (c == ')' || c == ']' || c == '}') depth--;
+  }
+  return !in_str && depth <= 0;
+}
+
+static int plain_repl(sx_state *S) {
+  char line[4096];
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  printf("SX %s — (exit) or Ctrl-D to leave\n", sx_version());
+  for (;;) {
+    fputs(n ? "... " : "sx> ", stdout);
+    fflush(stdout);
+    if (!fgets(line, sizeof line, stdin)) break;
+    size_t k = strlen(line);
+    if (n + k + 1 > cap) {
+      cap = (n + k + 1) * 2;
+      buf = realloc(buf, cap);
+    }
+    memcpy(buf + n, line, k + 1);
+    n += k;
+    if (!complete(buf)) continue;
+    sx_value v;
+    sx_status st = sx_eval_string(S, buf, "<repl>", &v);
+    if (st == SX_OK) printf("%s\n", sx_to_string(S, v, 1));
+    else report(S);
+    n = 0;
+    buf[0] = 0;
+  }
+  free(buf);
+  putchar('\n');
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  int i = 1, verbose = 0;
+  for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(stdout);
+      return 0;
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--version")) {
+      printf("sx %s\n", sx_version());
+      return 0;
+    } else if (!strcmp(a, "--verbose")) {
+      verbose = 1;
+    } else if (!strcmp(a, "--no-jit") || !strcmp(a, "--jit-sync") ||
+               !strncmp(a, "--jit-threshold=", 16) || !strncmp(a, "--jit-budget=", 13)) {
+      /* accepted for forward compatibility */
+    } else if (!strcmp(a, "-e")) {
+      break;
+    } else {
+      fprintf(stderr, "sx: unknown option %s\n", a);
+      usage(stderr);
+      return EXIT_USAGE;
+    }
+  }
+  sx_config cfg = {0};
+  cfg.capabilities = SX_CAP_ALL;
+  sx_state *S = sx_open(&cfg);
+  if (!S) {
+    fprintf(stderr, "sx: cannot create a state\n");
+    return EXIT_RUNTIME;
+  }
+  int rc = 0;
+  if (i < argc && !strcmp(argv[i], "-e")) {
+    if (i + 1 >= argc) {
+      usage(stderr);
+      return EXIT_USAGE;
+    }
+    sx_set_command_line(S, argc - i - 2, argv + i + 2);
+    sx_value v;
+    sx_status st = sx_eval_string(S, argv[i + 1], "<command line>", &v);
+    if (st == SX_OK) printf("%s\n", sx_to_string(S, v, 1));
+    else report(S);
+    rc = exit_code(st);
+  } else if (i < argc && !strcmp(argv[i], "test")) {
+    if (i + 1 >= argc) {
+      usage(stderr);
+      return EXIT_USAGE;
+    }
+    rc = sx_run_tests(S, argc - i - 1, argv + i + 1, verbose) ? 1 : 0;
+  } else if (i < argc) {
+    sx_set_command_line(S, argc - i - 1, argv + i + 1);
+    sx_status st = sx_eval_file(S, argv[i], NULL);
+    if (st != SX_OK) report(S);
+    rc = exit_code(st);
+  } else if (isatty(0)) {
+    rc = plain_repl(S);
+  } else {
+    char *src = read_stream(stdin);
+    if (!src) return EXIT_RUNTIME;
+    sx_status st = sx_eval_string(S, src, "<stdin>", NULL);
+    if (st != SX_OK) report(S);
+    rc = exit_code(st);
+    free(src);
+  }
+  fflush(stdout);
+  sx_close(S);
+  return rc;
+}

@@ -1,0 +1,178 @@
+/* error.c — the one road errors take: raising, backtraces, and the protected runner.
+ *
+ * Every error — from a primitive, the VM, the reader or the compiler — is a value passed to
+ * vm_raise, which longjmps to the innermost protected point (vm_protect here, or a VM run that
+ * owns try handlers). The public API turns an unhandled one into a status code and text. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+
+/* The position "file:line:col" of the instruction a frame is executing. */
+static bool frame_pos(vm_frame *f, sx_val *file, uint32_t *pos) {
+  if (!f->cl || !f->pc) return false;
+  sx_proto *p = f->cl->proto;
+  if (!p->lines) return false;
+  long i = f->pc - p->code - 1;
+  if (i < 0) i = 0;
+  if ((uint32_t)i >= p->ncode) i = (long)p->ncode - 1;
+  *file = p->file;
+  *pos = p->lines[i];
+  return true;
+}
+
+/* The SX frames, innermost first, as a list of strings "name (file:line)". Deep stacks keep
+ * the innermost 20 and outermost 5 frames. */
+sx_val vm_backtrace(sx_state *S) {
+  sx_val out = SX_EMPTY;
+  uint32_t n = S->nframes;
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t i = k; /* outermost first, consed so the list ends innermost first */
+    if (n > 25 && i >= 5 && i < n - 20) {
+      if (i == 5) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "... %u more frames ...", n - 25);
+        out = vm_cons(S, vm_cstring(S, buf), out);
+      }
+      continue;
+    }
+    vm_frame *f = &S->frames[i];
+    if (!f->cl) continue;
+    sx_proto *p = f->cl->proto;
+    vm_buf b = {0};
+    if (sx_is_symbol(p->name)) {
+      sx_string *nm = STR(SYM(p->name)->name);
+      vm_buf_add(&b, nm->data, nm->nbytes);
+    } else {
+      vm_buf_add(&b, "<lambda>", 8);
+    }
+    sx_val file;
+    uint32_t pos;
+    if (frame_pos(f, &file, &pos)) {
+      if (sx_is_string(file)) vm_buf_printf(&b, " (%s:%u)", STR(file)->data, POS_LINE(pos));
+      else vm_buf_printf(&b, " (line %u)", POS_LINE(pos));
+    }
+    out = vm_cons(S, vm_string(S, b.buf ? b.buf : "", b.len), out);
+    vm_buf_free(&b);
+  }
+  return out;
+}
+
+static sx_val where_now(sx_state *S) {
+  for (uint32_t i = S->nframes; i-- > 0;) {
+    sx_val file;
+    uint32_t pos;
+    if (frame_pos(&S->frames[i], &file, &pos) && POS_LINE(pos)) {
+      char buf[512];
+      snprintf(buf, sizeof buf, "%s:%u:%u", sx_is_string(file) ? STR(file)->data : "<input>",
+               POS_LINE(pos), POS_COL(pos));
+      return vm_cstring(S, buf);
+    }
+  }
+  return SX_NIL;
+}
+
+void vm_raise_as(sx_state *S, sx_val v, vm_raise_kind kind) {
+  if (sx_is_error(v) && ERR(v)->backtrace == SX_EMPTY && S->nframes) {
+    ERR(v)->backtrace = vm_backtrace(S);
+    if (ERR(v)->where == SX_NIL) ERR(v)->where = where_now(S);
+  }
+  S->raised = v;
+  S->raised_kind = kind;
+  if (!S->jmp) {
+    /* Unreachable through the API, which always runs under vm_protect. */
+    fprintf(stderr, "sx: error raised outside any protected call\n");
+    abort();
+  }
+  longjmp(S->jmp->buf, 1);
+}
+
+void vm_raise(sx_state *S, sx_val v) { vm_raise_as(S, v, RAISE_ERROR); }
+
+static SX_NORETURN void raise_message(sx_state *S, sx_val irritants, const char *fmt,
+                                      va_list ap) {
+  char buf[1024];
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  size_t n = strlen(buf), nchars;
+  while (!vm_utf8_valid(buf, n, &nchars)) buf[--n] = 0; /* a cut inside a UTF-8 sequence */
+  vm_raise(S, vm_make_error(S, vm_string(S, buf, n), irritants));
+}
+
+void vm_error(sx_state *S, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  raise_message(S, SX_EMPTY, fmt, ap);
+}
+
+void vm_error_irritant(sx_state *S, sx_val irritant, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  raise_message(S, vm_cons(S, irritant, SX_EMPTY), fmt, ap);
+}
+
+void vm_type_error(sx_state *S, const char *who, const char *expected, sx_val got, int argno) {
+  char shown[80];
+  sx_val s = vm_to_string(S, got, true);
+  snprintf(shown, sizeof shown, "%s", STR(s)->data);
+  if (STR(s)->nbytes >= sizeof shown) strcpy(shown + sizeof shown - 4, "...");
+  if (argno > 0)
+    vm_error_irritant(S, got, "%s: expected %s as argument %d, got %s", who, expected, argno,
+                      shown);
+  vm_error_irritant(S, got, "%s: expected %s, got %s", who, expected, shown);
+}
+
+/* Deep recursion in C (reader, printer, compiler, re-entered VM) ends in a clean error. */
+void vm_check_cstack(sx_state *S) {
+  char here;
+  if (SX_UNLIKELY(&here < S->cstack_limit)) vm_error(S, "stack overflow (nesting too deep)");
+}
+
+int vm_protect(sx_state *S, void (*fn)(sx_state *, void *), void *ud) {
+  vm_jmp j;
+  uint32_t nframes = S->nframes, nhandlers = S->nhandlers, level = S->level;
+  sx_val *sp = S->sp;
+  int depth = S->depth;
+  sx_val file = S->cur_file;
+  j.prev = S->jmp;
+  S->jmp = &j;
+  if (setjmp(j.buf) == 0) {
+    fn(S, ud);
+    S->jmp = j.prev;
+    return 0;
+  }
+  S->jmp = j.prev;
+  S->nframes = nframes;
+  S->nhandlers = nhandlers;
+  S->level = level;
+  S->sp = sp;
+  S->depth = depth;
+  S->cur_file = file;
+  return 1;
+}
+
+/* "where: error: message irritants" plus the backtrace, malloc'd. */
+char *vm_error_text(sx_state *S, sx_val err, bool with_trace) {
+  vm_buf b = {0};
+  if (sx_is_error(err)) {
+    sx_error *e = ERR(err);
+    if (sx_is_string(e->where)) vm_buf_printf(&b, "%s: ", STR(e->where)->data);
+    vm_buf_add(&b, "error: ", 7);
+    vm_print(S, &b, e->message, false);
+    for (sx_val i = e->irritants; sx_is_pair(i); i = sx_cdr(i)) {
+      vm_buf_addc(&b, ' ');
+      vm_print(S, &b, sx_car(i), true);
+    }
+    if (with_trace && sx_is_pair(e->backtrace)) {
+      vm_buf_add(&b, "\nbacktrace:", 11);
+      for (sx_val t = e->backtrace; sx_is_pair(t); t = sx_cdr(t)) {
+        vm_buf_add(&b, "\n  ", 3);
+        vm_print(S, &b, sx_car(t), false);
+      }
+    }
+  } else {
+    vm_buf_add(&b, "error: uncaught raise: ", 23);
+    vm_print(S, &b, err, true);
+  }
+  vm_buf_addc(&b, 0);
+  return b.buf;
+}

@@ -1,0 +1,96 @@
+/* gc.c — glue to the Boehm collector: allocation, and the VM stacks as extra roots.
+ *
+ * This is the one file with process-wide mutable state, forced by Boehm having one heap per
+ * process: the list of open states, whose VM stacks (mmapped, so invisible to Boehm) are pushed
+ * as roots from a push_other_roots callback, only up to each stack's high-water mark.
+ *
+ * Configuration (measured, then decided): interior pointers stay ON (Boehm's default). SX keeps
+ * pointers into the middle of objects — a pc into a code array, a frame base — and a host's
+ * GC_INIT may already have fixed the setting, so SX cannot require it off. The cost is that
+ * 16-byte objects (conses are 24 bytes anyway, flonums 16) round up to 32-byte slots.
+ */
+#include <gc/gc.h>
+#include <gc/gc_mark.h>
+#include <pthread.h>
+
+#include "state.h"
+
+static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
+static sx_state *states;
+static GC_push_other_roots_proc previous_push;
+static int gc_ready;
+
+static void push_vm_roots(void) {
+  for (sx_state *S = states; S; S = S->next_state) {
+    if (S->stack && S->stack_hw > S->stack)
+      GC_push_all_eager((char *)S->stack, (char *)S->stack_hw);
+    if (S->frames && S->frames_hw)
+      GC_push_all_eager((char *)S->frames, (char *)(S->frames + S->frames_hw));
+  }
+  if (previous_push) previous_push();
+}
+
+void vm_gc_init(void) {
+  pthread_mutex_lock(&states_lock);
+  if (!gc_ready) {
+    GC_INIT();
+    previous_push = GC_get_push_other_roots();
+    GC_set_push_other_roots(push_vm_roots);
+    gc_ready = 1;
+  }
+  pthread_mutex_unlock(&states_lock);
+}
+
+/* The collector walks `states` while the world is stopped, so updates take the allocation lock
+ * too (GC_call_with_alloc_lock) to never race with a collection in progress. */
+static void *link_state(void *p) {
+  sx_state *S = p;
+  S->next_state = states;
+  states = S;
+  return NULL;
+}
+
+static void *unlink_state(void *p) {
+  for (sx_state **s = &states; *s; s = &(*s)->next_state)
+    if (*s == p) {
+      *s = ((sx_state *)p)->next_state;
+      break;
+    }
+  return NULL;
+}
+
+void vm_gc_register_state(sx_state *S) {
+  pthread_mutex_lock(&states_lock);
+  GC_call_with_alloc_lock(link_state, S);
+  pthread_mutex_unlock(&states_lock);
+}
+
+void vm_gc_unregister_state(sx_state *S) {
+  pthread_mutex_lock(&states_lock);
+  GC_call_with_alloc_lock(unlink_state, S);
+  pthread_mutex_unlock(&states_lock);
+}
+
+static SX_NORETURN void out_of_memory(sx_state *S, size_t bytes) {
+  vm_error(S, "out of memory (allocating %zu bytes)", bytes);
+}
+
+void *vm_alloc(sx_state *S, size_t bytes, int type) {
+#if SX_DEBUG_GC_STRESS
+  GC_gcollect();
+#endif
+  sx_obj *o = GC_MALLOC(bytes);
+  if (SX_UNLIKELY(!o)) out_of_memory(S, bytes);
+  o->type = (uint8_t)type;
+  return o;
+}
+
+void *vm_alloc_atomic(sx_state *S, size_t bytes, int type) {
+#if SX_DEBUG_GC_STRESS
+  GC_gcollect();
+#endif
+  sx_obj *o = GC_MALLOC_ATOMIC(bytes);
+  if (SX_UNLIKELY(!o)) out_of_memory(S, bytes);
+  *o = (sx_obj){.type = (uint8_t)type};
+  return o;
+}

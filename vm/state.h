@@ -1,0 +1,208 @@
+/* state.h — the interpreter state and the internal API shared by vm/ and prims/. */
+#ifndef SX_STATE_H
+#define SX_STATE_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "sx.h"
+#include "value.h"
+
+typedef enum {
+#define OP(name, fmt, eff) OP_##name,
+#include "opcodes.h"
+#undef OP
+  OP__COUNT
+} vm_opcode;
+
+#define OPERAND_BIAS (1 << 23)
+#define INS(op, a) ((uint32_t)(op) | ((uint32_t)(a) << 8))
+#define INS_OP(i) ((i) & 0xff)
+#define INS_A(i) ((i) >> 8)
+/* Source position per instruction word: line << 10 | column (capped). */
+#define POS_PACK(line, col) (((uint32_t)(line) << 10) | ((col) > 1023 ? 1023u : (uint32_t)(col)))
+#define POS_LINE(p) ((p) >> 10)
+#define POS_COL(p) ((p)&1023)
+
+/* A call frame on the VM's frame stack. */
+typedef struct {
+  sx_closure *cl;
+  uint32_t *pc; /* where this frame resumes (saved when it calls out) */
+  sx_val *base; /* first argument; base[-1] holds the callee */
+} vm_frame;
+
+/* An active try handler. */
+typedef struct {
+  uint32_t *pc;    /* handler code */
+  uint32_t frame;  /* index of the frame the try belongs to */
+  sx_val *sp;      /* operand stack top to restore */
+  uint32_t level;  /* vm_run nesting level that owns it */
+} vm_handler;
+
+/* One protected point (setjmp) in the chain; errors longjmp to the innermost. */
+typedef struct vm_jmp {
+  jmp_buf buf;
+  struct vm_jmp *prev;
+} vm_jmp;
+
+/* Kinds of raised conditions. Limit errors cannot be caught by try. */
+typedef enum { RAISE_ERROR = 0, RAISE_LIMIT = 1 } vm_raise_kind;
+
+struct sx_state {
+  sx_config cfg;
+
+  /* symbols and keywords, interned by name */
+  sx_val *symtab;
+  size_t symcount, symcap;
+
+  sx_env *root; /* primitives and prelude */
+  sx_env *user; /* the top level of the running program */
+  sx_env *cur_env; /* the top-level environment being evaluated in (for eval, load) */
+
+  /* VM stacks: mmapped, scanned by the collector up to their high-water marks */
+  sx_val *stack, *stack_end, *stack_hw;
+  sx_val *sp; /* operand stack top, synced whenever the VM calls out */
+  vm_frame *frames;
+  uint32_t nframes, maxframes, frames_hw;
+  vm_handler *handlers;
+  uint32_t nhandlers, maxhandlers;
+  uint32_t level;    /* vm_run nesting */
+  char *cstack_limit; /* C stack address below which we report stack overflow */
+  int depth;          /* recursion depth of reader/printer/compiler helpers */
+
+  vm_jmp *jmp;
+  sx_val raised; /* value in flight */
+  vm_raise_kind raised_kind;
+
+  sx_val inline_prims[OP__COUNT]; /* the primitive behind each inlined opcode */
+  sx_val apply_prim;
+
+  /* current compile position for errors */
+  sx_val cur_file;
+
+  uint64_t gensym_counter;
+  sx_val command_line;
+
+  /* last error, for the API */
+  char *errmsg;
+  char *errtrace;
+
+  /* special-form symbols, filled at open */
+  sx_val sym_quote, sym_quasiquote, sym_unquote, sym_unquote_splicing, sym_else, sym_arrow,
+      sym_amp, sym_dot, sym_catch, sym_finally, sym_define;
+
+  struct sx_state *next_state; /* in the collector's list of states */
+};
+
+/* ---- gc.c --------------------------------------------------------------------------------- */
+SX_INTERNAL void vm_gc_init(void);
+SX_INTERNAL void vm_gc_register_state(sx_state *S);
+SX_INTERNAL void vm_gc_unregister_state(sx_state *S);
+SX_INTERNAL void *vm_alloc(sx_state *S, size_t bytes, int type);        /* scanned */
+SX_INTERNAL void *vm_alloc_atomic(sx_state *S, size_t bytes, int type); /* not scanned */
+
+/* ---- object.c ------------------------------------------------------------------------------ */
+SX_INTERNAL sx_val vm_cons(sx_state *S, sx_val a, sx_val d);
+SX_INTERNAL sx_val vm_flonum(sx_state *S, double d);
+SX_INTERNAL sx_val vm_string(sx_state *S, const char *s, size_t n); /* validates UTF-8 */
+SX_INTERNAL sx_val vm_cstring(sx_state *S, const char *s);
+SX_INTERNAL sx_val vm_intern(sx_state *S, const char *s, size_t n, sx_type type);
+SX_INTERNAL sx_val vm_symbol(sx_state *S, const char *s);
+SX_INTERNAL sx_val vm_keyword(sx_state *S, const char *s);
+SX_INTERNAL sx_val vm_vector(sx_state *S, size_t n, sx_val fill);
+SX_INTERNAL sx_val vm_list_from(sx_state *S, size_t n, const sx_val *items);
+SX_INTERNAL sx_val vm_reverse(sx_state *S, sx_val list);
+SX_INTERNAL sx_val vm_dict(sx_state *S, size_t cap);
+SX_INTERNAL sx_val vm_dict_get(sx_state *S, sx_val d, sx_val key, bool *found);
+SX_INTERNAL void vm_dict_set(sx_state *S, sx_val d, sx_val key, sx_val val);
+SX_INTERNAL bool vm_dict_remove(sx_state *S, sx_val d, sx_val key);
+SX_INTERNAL uint32_t vm_hash(sx_val v);
+SX_INTERNAL bool vm_equal(sx_state *S, sx_val a, sx_val b);
+SX_INTERNAL bool vm_eqv(sx_val a, sx_val b);
+SX_INTERNAL sx_val vm_make_error(sx_state *S, sx_val msg, sx_val irritants);
+SX_INTERNAL sx_env *vm_env_new(sx_state *S, sx_env *parent);
+SX_INTERNAL sx_cell *vm_env_lookup(sx_env *env, sx_val sym);       /* walks parents */
+SX_INTERNAL sx_cell *vm_env_lookup_local(sx_env *env, sx_val sym); /* this env only */
+SX_INTERNAL sx_cell *vm_env_define(sx_state *S, sx_env *env, sx_val sym);
+SX_INTERNAL bool vm_utf8_valid(const char *s, size_t n, size_t *nchars);
+SX_INTERNAL int vm_utf8_encode(uint32_t c, char *out);
+SX_INTERNAL uint32_t vm_utf8_decode(const char **p);
+SX_INTERNAL const char *vm_str_offset(sx_val s, size_t charidx);
+SX_INTERNAL const char *vm_type_name(sx_val v);
+SX_INTERNAL size_t vm_list_length(sx_val l); /* (size_t)-1 when improper or cyclic */
+
+/* ---- error.c -------------------------------------------------------------------------------- */
+SX_INTERNAL SX_NORETURN void vm_raise(sx_state *S, sx_val v);
+SX_INTERNAL SX_NORETURN void vm_raise_as(sx_state *S, sx_val v, vm_raise_kind kind);
+SX_INTERNAL SX_NORETURN void vm_error(sx_state *S, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+SX_INTERNAL SX_NORETURN void vm_error_irritant(sx_state *S, sx_val irritant, const char *fmt,
+                                               ...) __attribute__((format(printf, 3, 4)));
+SX_INTERNAL SX_NORETURN void vm_type_error(sx_state *S, const char *who, const char *expected,
+                                           sx_val got, int argno);
+SX_INTERNAL sx_val vm_backtrace(sx_state *S);
+SX_INTERNAL void vm_check_cstack(sx_state *S);
+/* Run fn(S, ud) under a protected point; returns 0 or 1 when it raised (S->raised holds it). */
+SX_INTERNAL int vm_protect(sx_state *S, void (*fn)(sx_state *, void *), void *ud);
+SX_INTERNAL char *vm_error_text(sx_state *S, sx_val err, bool with_trace);
+
+/* ---- reader.c / printer.c ------------------------------------------------------------------ */
+typedef struct {
+  const char *src, *p, *end;
+  int line, col;
+  sx_val file;
+} vm_reader;
+SX_INTERNAL void vm_reader_init(vm_reader *r, const char *src, size_t n, sx_val file);
+SX_INTERNAL bool vm_read(sx_state *S, vm_reader *r, sx_val *out); /* false at end of input */
+SX_INTERNAL sx_val vm_read_all(sx_state *S, const char *src, size_t n, sx_val file);
+/* Source positions of pairs made by the reader: line in aux, column in extra. */
+static inline int vm_pair_line(sx_val p) { return sx_is_pair(p) ? (int)PAIR(p)->h.aux : 0; }
+static inline int vm_pair_col(sx_val p) { return sx_is_pair(p) ? (int)PAIR(p)->h.extra : 0; }
+
+typedef struct {
+  char *buf;
+  size_t len, cap;
+} vm_buf;
+SX_INTERNAL void vm_buf_add(vm_buf *b, const char *s, size_t n);
+SX_INTERNAL void vm_buf_addc(vm_buf *b, char c);
+SX_INTERNAL void vm_buf_free(vm_buf *b); /* buffers live in the collected heap */
+SX_INTERNAL void vm_buf_printf(vm_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+SX_INTERNAL void vm_print(sx_state *S, vm_buf *b, sx_val v, bool write);
+SX_INTERNAL sx_val vm_to_string(sx_state *S, sx_val v, bool write);
+SX_INTERNAL void vm_format_double(double d, char *out, size_t n);
+SX_INTERNAL void vm_output(sx_state *S, const char *s, size_t n);
+
+/* ---- compiler.c ---------------------------------------------------------------------------- */
+SX_INTERNAL sx_val vm_compile_toplevel(sx_state *S, sx_val form, sx_env *env);
+SX_INTERNAL sx_val vm_macroexpand(sx_state *S, sx_val form, sx_env *env);
+SX_INTERNAL void vm_disassemble(sx_state *S, sx_proto *p, vm_buf *out);
+SX_INTERNAL uint64_t vm_next_lambda_id(void);
+
+/* ---- vm.c ----------------------------------------------------------------------------------- */
+SX_INTERNAL sx_val vm_call(sx_state *S, sx_val fn, int argc, const sx_val *argv);
+SX_INTERNAL sx_val vm_eval(sx_state *S, sx_val form, sx_env *env);
+SX_INTERNAL sx_val vm_eval_string(sx_state *S, const char *src, size_t n, sx_val file,
+                                  sx_env *env);
+SX_INTERNAL bool vm_stacks_init(sx_state *S);
+SX_INTERNAL void vm_stacks_free(sx_state *S);
+
+/* ---- number.c ------------------------------------------------------------------------------- */
+SX_INTERNAL sx_val vm_arith(sx_state *S, int op, sx_val a, sx_val b); /* op: '+','-','*','/' */
+SX_INTERNAL int vm_numcmp(sx_state *S, sx_val a, sx_val b, const char *who); /* -1 0 1, 2 NaN */
+SX_INTERNAL double vm_todouble(sx_val v);
+SX_INTERNAL sx_val vm_make_int(sx_state *S, int64_t n); /* raises on overflow */
+SX_INTERNAL sx_val vm_parse_number(sx_state *S, const char *s, size_t n, int radix, bool *ok,
+                                   bool *overflow);
+
+/* ---- prims ---------------------------------------------------------------------------------- */
+SX_INTERNAL void prim_register_all(sx_state *S);
+SX_INTERNAL const sx_prim_spec *prim_spec_find(const char *name);
+SX_INTERNAL bool prim_check_kind(uint8_t kind, sx_val v);
+SX_INTERNAL const char *prim_kind_name(uint8_t kind);
+SX_INTERNAL int prim_inline_op(const char *name, int argc);
+extern const sx_prim_spec prim_specs[];
+extern const int prim_nspecs;
+
+#endif

@@ -1,0 +1,80 @@
+/* sx.h — the public embedding API of SX.
+ *
+ * A host opens a state, evaluates source in it and closes it. Every call takes the state
+ * explicitly; one state is used by one thread at a time. No call aborts or exits on bad input:
+ * errors come back as a status code with the message in sx_error_message().
+ *
+ * Boehm GC: SX initialises the collector itself on the first sx_open (GC_INIT) — call sx_open
+ * from the main thread first, or call GC_INIT yourself before it. Values held only in memory the
+ * collector cannot see (malloc'd host structures) are not kept alive.
+ */
+#ifndef SX_H
+#define SX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SX_VERSION_MAJOR 0
+#define SX_VERSION_MINOR 1
+#define SX_VERSION_PATCH 0
+
+#define SX_API __attribute__((visibility("default")))
+
+typedef struct sx_state sx_state;
+typedef uint64_t sx_value;
+
+typedef enum {
+  SX_OK = 0,
+  SX_ERR_SYNTAX,
+  SX_ERR_RUNTIME,
+  SX_ERR_MEMORY,
+  SX_ERR_LIMIT,
+  SX_ERR_INTERRUPTED,
+} sx_status;
+
+typedef struct sx_config {
+  size_t max_frames;   /* VM call depth limit (0 = default 200000) */
+  size_t stack_values; /* VM operand stack size in values (0 = default 16M) */
+  int capabilities;    /* SX_CAP_* flags */
+  /* output of display/write/print; NULL = stdout */
+  void (*write)(void *ud, const char *s, size_t n);
+  void *write_ud;
+} sx_config;
+
+#define SX_CAP_IO 1      /* read-file write-file file-exists? load */
+#define SX_CAP_PROCESS 2 /* getenv command-line exit */
+#define SX_CAP_ALL (SX_CAP_IO | SX_CAP_PROCESS)
+
+SX_API const char *sx_version(void);
+
+/* cfg may be NULL: defaults, with every capability off. */
+SX_API sx_state *sx_open(const sx_config *cfg);
+SX_API void sx_close(sx_state *S);
+
+/* Reads and evaluates every form of src; *out (may be NULL) receives the last value. */
+SX_API sx_status sx_eval_string(sx_state *S, const char *src, const char *chunkname,
+                                sx_value *out);
+SX_API sx_status sx_eval_file(sx_state *S, const char *path, sx_value *out);
+
+/* The last error: message (with FILE:LINE:COL: prefix when known) and SX backtrace. */
+SX_API const char *sx_error_message(sx_state *S);
+SX_API const char *sx_error_backtrace(sx_state *S);
+
+/* write (readable) or display form of a value; the string lives until the next call. */
+SX_API const char *sx_to_string(sx_state *S, sx_value v, int readable);
+
+/* The arguments a script sees from (command-line). */
+SX_API void sx_set_command_line(sx_state *S, int argc, char **argv);
+
+/* Runs the conformance test files (recursing into folders); prints failures and a final line
+ * "N passed, N failed[, N skipped]". Returns the number of failures. */
+SX_API int sx_run_tests(sx_state *S, int npaths, char **paths, int verbose);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

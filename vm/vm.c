@@ -1,0 +1,649 @@
+/* vm.c — the bytecode interpreter: one dispatch loop over an explicit frame stack.
+ *
+ * Frames and operand values live on VM stacks (mmapped once per state), not the C stack, so
+ * deep SX recursion is bounded by a configurable limit and ends in a catchable error. An
+ * ordinary call allocates nothing: the callee and its arguments are already on the operand
+ * stack, and they become the new frame's first locals. */
+#define _GNU_SOURCE 1
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "state.h"
+
+#define DEFAULT_MAX_FRAMES 200000
+#define DEFAULT_STACK_VALUES (16u << 20)
+#define MAX_HANDLERS 100000
+
+bool vm_stacks_init(sx_state *S) {
+  size_t nvals = S->cfg.stack_values ? S->cfg.stack_values : DEFAULT_STACK_VALUES;
+  size_t nframes = S->cfg.max_frames ? S->cfg.max_frames : DEFAULT_MAX_FRAMES;
+  S->stack = mmap(NULL, nvals * sizeof(sx_val), PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  S->frames = mmap(NULL, (nframes + 1) * sizeof(vm_frame), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  S->handlers = malloc(MAX_HANDLERS * sizeof(vm_handler));
+  if (S->stack == MAP_FAILED || S->frames == MAP_FAILED || !S->handlers) {
+    if (S->stack != MAP_FAILED) munmap(S->stack, nvals * sizeof(sx_val));
+    if (S->frames != MAP_FAILED) munmap(S->frames, (nframes + 1) * sizeof(vm_frame));
+    free(S->handlers);
+    S->stack = NULL;
+    S->frames = NULL;
+    S->handlers = NULL;
+    return false;
+  }
+  S->stack_end = S->stack + nvals;
+  S->stack_hw = S->stack;
+  S->sp = S->stack;
+  S->maxframes = (uint32_t)nframes;
+  S->maxhandlers = MAX_HANDLERS;
+  return true;
+}
+
+void vm_stacks_free(sx_state *S) {
+  if (S->stack) munmap(S->stack, (size_t)(S->stack_end - S->stack) * sizeof(sx_val));
+  if (S->frames) munmap(S->frames, (S->maxframes + 1) * sizeof(vm_frame));
+  free(S->handlers);
+  S->stack = NULL;
+  S->frames = NULL;
+  S->handlers = NULL;
+}
+
+/* ---- calling primitives ---------------------------------------------------------------- */
+
+static SX_NORETURN void arity_error(sx_state *S, sx_val fn, int argc) {
+  vm_buf b = {0};
+  vm_print(S, &b, fn, true);
+  if (sx_is_prim(fn)) {
+    const sx_prim_spec *sp = PRIM(fn)->spec;
+    if (sp->max < 0) vm_buf_printf(&b, " takes at least %d", sp->min);
+    else if (sp->min == sp->max) vm_buf_printf(&b, " takes %d", sp->min);
+    else vm_buf_printf(&b, " takes %d to %d", sp->min, sp->max);
+  } else {
+    sx_proto *p = CLOSURE(fn)->proto;
+    int fixed = (p->h.flags & PROTO_REST) ? p->nparams - 1 : p->nparams;
+    vm_buf_printf(&b, " takes %s%d", (p->h.flags & PROTO_REST) ? "at least " : "", fixed);
+  }
+  sx_val s = vm_string(S, b.buf, b.len);
+  vm_buf_free(&b);
+  vm_error(S, "wrong number of arguments: %s, got %d", STR(s)->data, argc);
+}
+
+static sx_val call_prim(sx_state *S, sx_val fn, int argc, sx_val *argv) {
+  sx_prim *p = PRIM(fn);
+  const sx_prim_spec *spec = p->spec;
+  if (SX_UNLIKELY(argc < spec->min || (spec->max >= 0 && argc > spec->max)))
+    arity_error(S, fn, argc);
+  if (spec->nkinds) {
+    for (int i = 0; i < argc; i++) {
+      uint8_t k = spec->kinds[i < spec->nkinds ? i : spec->nkinds - 1];
+      if (k != K_ANY && SX_UNLIKELY(!prim_check_kind(k, argv[i])))
+        vm_type_error(S, spec->name, prim_kind_name(k), argv[i], i + 1);
+    }
+  }
+  return p->fn(S, argc, argv);
+}
+
+/* ---- the thread's C stack bound -------------------------------------------------------- */
+
+static _Thread_local char *thread_stack_low;
+
+static char *cstack_limit(void) {
+  if (!thread_stack_low) {
+    pthread_attr_t attr;
+    void *addr = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      pthread_attr_getstack(&attr, &addr, &size);
+      pthread_attr_destroy(&attr);
+    }
+    if (addr && size > (256u << 10)) thread_stack_low = (char *)addr + (192u << 10);
+    else thread_stack_low = (char *)__builtin_frame_address(0) - (1u << 20);
+  }
+  return thread_stack_low;
+}
+
+/* ---- the interpreter loop ----------------------------------------------------------------- */
+
+static SX_NORETURN void unbound_error(sx_state *S, sx_val cell) {
+  vm_error_irritant(S, CELL(cell)->name, "unbound variable: %s",
+                    STR(SYM(CELL(cell)->name)->name)->data);
+}
+
+static SX_NORETURN void not_procedure(sx_state *S, sx_val v) {
+  sx_val s = vm_to_string(S, v, true);
+  vm_error_irritant(S, v, "not a procedure: %.60s", STR(s)->data);
+}
+
+static SX_NORETURN void stack_overflow(sx_state *S) {
+  vm_error(S, "stack overflow (more than %u frames deep)", S->maxframes);
+}
+
+/* Spreads (apply f a ... list) in place at fnslot; returns the new argc. */
+static int spread_apply(sx_state *S, sx_val *fnslot, int argc) {
+  if (argc < 1) arity_error(S, S->apply_prim, argc);
+  sx_val lst = argc >= 2 ? fnslot[argc] : SX_EMPTY;
+  size_t n = argc >= 2 ? vm_list_length(lst) : 0;
+  if (argc >= 2 && n == (size_t)-1) vm_type_error(S, "apply", "list", lst, argc);
+  memmove(fnslot, fnslot + 1, (size_t)(argc - 1) * sizeof(sx_val)); /* f and middle args */
+  int newargc = argc - 2 < 0 ? 0 : argc - 2;
+  if (fnslot + 1 + newargc + n + 64 > S->stack_end) stack_overflow(S);
+  sx_val *dst = fnslot + 1 + newargc;
+  for (; sx_is_pair(lst); lst = sx_cdr(lst)) *dst++ = sx_car(lst);
+  if ((size_t)newargc + n > 1000000) vm_error(S, "apply: too many arguments");
+  return newargc + (int)n;
+}
+
+/* Sets up a frame for closure fnslot[0] with argc arguments at fnslot+1; returns the base. */
+static inline sx_val *enter_closure(sx_state *S, sx_val *fnslot, int argc) {
+  sx_closure *cl = CLOSURE(fnslot[0]);
+  sx_proto *p = cl->proto;
+  sx_val *base = fnslot + 1;
+  int np = p->nparams;
+  if (SX_UNLIKELY(p->h.flags & PROTO_REST)) {
+    int fixed = np - 1;
+    if (argc < fixed) arity_error(S, fnslot[0], argc);
+    sx_val rest = SX_EMPTY;
+    for (int i = argc - 1; i >= fixed; i--) rest = vm_cons(S, base[i], rest);
+    base[fixed] = rest;
+  } else if (SX_UNLIKELY(argc != np)) {
+    arity_error(S, fnslot[0], argc);
+  }
+  if (SX_UNLIKELY(base + p->maxstack > S->stack_end)) stack_overflow(S);
+  if (base + p->maxstack > S->stack_hw) S->stack_hw = base + p->maxstack;
+  for (int i = np; i < p->nlocals; i++) base[i] = SX_NIL;
+  if (SX_UNLIKELY(S->nframes >= S->maxframes)) stack_overflow(S);
+  vm_frame *f = &S->frames[S->nframes++];
+  if (S->nframes > S->frames_hw) S->frames_hw = S->nframes;
+  f->cl = cl;
+  f->base = base;
+  f->pc = p->code;
+  p->calls++;
+  return base;
+}
+
+#if defined(__GNUC__) && !SX_DEBUG_TRACE
+#define COMPUTED_GOTO 1
+#endif
+
+#ifdef COMPUTED_GOTO
+#define CASE(name) L_##name:
+#define DISPATCH() goto *labels[INS_OP(ins = *pc++)]
+#define LOOP DISPATCH();
+#define END_LOOP
+#else
+#define CASE(name) case OP_##name:
+#define DISPATCH() continue
+#define LOOP for (;;) { ins = *pc++; switch (INS_OP(ins)) {
+#define END_LOOP default: vm_error(S, "bad opcode"); } }
+#endif
+
+#define A INS_A(ins)
+#define SAVE() (f->pc = pc, S->sp = sp)
+#define LOAD_FRAME()                                                                           \
+  do {                                                                                         \
+    f = &S->frames[S->nframes - 1];                                                            \
+    cl = f->cl;                                                                                \
+    base = f->base;                                                                            \
+    pc = f->pc;                                                                                \
+    k = cl->proto->consts;                                                                     \
+    sp = base + cl->proto->nlocals;                                                            \
+  } while (0)
+
+/* Slow path of an inlined primitive: call the primitive itself on the n values at sp - n. */
+#define SLOW_PRIM(op, n)                                                                       \
+  do {                                                                                         \
+    SAVE();                                                                                    \
+    sx_val r_ = call_prim(S, S->inline_prims[op], n, sp - (n));                                \
+    sp -= (n);                                                                                 \
+    *sp++ = r_;                                                                                \
+  } while (0)
+
+/* Runs until the frame at index `stop` returns (frames above `stop` are this run's). When
+ * resuming after a caught error, the top frame's pc and S->sp say where to go on. */
+static sx_val execute(sx_state *S, uint32_t stop) {
+#ifdef COMPUTED_GOTO
+  static void *labels[] = {
+#define OP(name, fmt, eff) &&L_##name,
+#include "opcodes.h"
+#undef OP
+  };
+#endif
+  vm_frame *f = &S->frames[S->nframes - 1];
+  sx_closure *cl = f->cl;
+  sx_val *base = f->base;
+  uint32_t *pc = f->pc;
+  sx_val *k = cl->proto->consts;
+  sx_val *sp = S->sp;
+  uint32_t ins;
+
+  LOOP
+  CASE(NOP) DISPATCH();
+  CASE(CONST) *sp++ = k[A]; DISPATCH();
+  CASE(FIXNUM) *sp++ = sx_mkfix((int64_t)A - OPERAND_BIAS); DISPATCH();
+  CASE(NIL) *sp++ = SX_NIL; DISPATCH();
+  CASE(TRUE) *sp++ = SX_TRUE; DISPATCH();
+  CASE(FALSE) *sp++ = SX_FALSE; DISPATCH();
+  CASE(EMPTY) *sp++ = SX_EMPTY; DISPATCH();
+  CASE(POP) sp--; DISPATCH();
+  CASE(LOCAL) *sp++ = base[A]; DISPATCH();
+  CASE(SETLOCAL) base[A] = *--sp; DISPATCH();
+  CASE(BOXLOCAL) {
+    SAVE();
+    sx_box *b = vm_alloc(S, sizeof(sx_box), T_BOX);
+    b->value = base[A];
+    base[A] = sx_from_obj(b);
+    DISPATCH();
+  }
+  CASE(LOCALBOX) *sp++ = BOX(base[A])->value; DISPATCH();
+  CASE(SETLOCALBOX) BOX(base[A])->value = *--sp; DISPATCH();
+  CASE(FREE) *sp++ = cl->free[A]; DISPATCH();
+  CASE(FREEBOX) *sp++ = BOX(cl->free[A])->value; DISPATCH();
+  CASE(SETFREEBOX) BOX(cl->free[A])->value = *--sp; DISPATCH();
+  CASE(GLOBAL) {
+    sx_val v = CELL(k[A])->value;
+    if (SX_UNLIKELY(v == SX_UNBOUND)) {
+      SAVE();
+      unbound_error(S, k[A]);
+    }
+    *sp++ = v;
+    DISPATCH();
+  }
+  CASE(SETGLOBAL) {
+    if (SX_UNLIKELY(CELL(k[A])->value == SX_UNBOUND)) {
+      SAVE();
+      unbound_error(S, k[A]);
+    }
+    CELL(k[A])->value = *--sp;
+    DISPATCH();
+  }
+  CASE(DEFGLOBAL) CELL(k[A])->value = *--sp; DISPATCH();
+  CASE(DEFMACRO) {
+    SAVE();
+    sx_val proc = sp[-1];
+    if (!sx_is_procedure(proc)) vm_type_error(S, "define-macro", "procedure", proc, 0);
+    sx_macro *m = vm_alloc(S, sizeof(sx_macro), T_MACRO);
+    m->proc = proc;
+    m->name = CELL(k[A])->name;
+    CELL(k[A])->value = sx_from_obj(m);
+    sp--;
+    DISPATCH();
+  }
+  CASE(JUMP) pc = cl->proto->code + A; DISPATCH();
+  CASE(JUMPF) if (!sx_truthy(*--sp)) pc = cl->proto->code + A; DISPATCH();
+  CASE(JUMPT) if (sx_truthy(*--sp)) pc = cl->proto->code + A; DISPATCH();
+  CASE(ANDJ) if (!sx_truthy(sp[-1])) pc = cl->proto->code + A; else sp--; DISPATCH();
+  CASE(ORJ) if (sx_truthy(sp[-1])) pc = cl->proto->code + A; else sp--; DISPATCH();
+  CASE(CLOSURE) {
+    SAVE();
+    sx_proto *p = PROTO(k[A]);
+    sx_closure *c = vm_alloc(S, sizeof(sx_closure) + p->nfree * sizeof(sx_val), T_CLOSURE);
+    c->proto = p;
+    c->h.aux = p->nfree;
+    for (int i = 0; i < p->nfree; i++) {
+      uint32_t d = *pc++;
+      c->free[i] = (d & 0x80000000u) ? cl->free[d & 0x7fffffffu] : base[d];
+    }
+    *sp++ = sx_from_obj(c);
+    DISPATCH();
+  }
+  CASE(PATCH) {
+    uint32_t d = *pc++;
+    CLOSURE(base[A])->free[d & 0xffff] = base[d >> 16];
+    DISPATCH();
+  }
+  CASE(CALL) {
+    int argc = (int)A;
+    sx_val *fnslot;
+  do_call:
+    fnslot = sp - argc - 1;
+    if (SX_LIKELY(sx_is_closure(*fnslot))) {
+      f->pc = pc;
+      S->sp = sp;
+      base = enter_closure(S, fnslot, argc);
+      f = &S->frames[S->nframes - 1];
+      cl = f->cl;
+      pc = f->pc;
+      k = cl->proto->consts;
+      sp = base + cl->proto->nlocals;
+      DISPATCH();
+    }
+    if (sx_is_prim(*fnslot)) {
+      SAVE();
+      if (*fnslot == S->apply_prim) {
+        argc = spread_apply(S, fnslot, argc);
+        sp = fnslot + 1 + argc;
+        goto do_call;
+      }
+      sx_val r = call_prim(S, *fnslot, argc, fnslot + 1);
+      sp = fnslot;
+      *sp++ = r;
+      DISPATCH();
+    }
+    SAVE();
+    not_procedure(S, *fnslot);
+  }
+  CASE(TAILCALL) {
+    int argc = (int)A;
+    sx_val *fnslot;
+  do_tailcall:
+    fnslot = sp - argc - 1;
+    if (SX_LIKELY(sx_is_closure(*fnslot))) {
+      /* reuse this frame: move callee and arguments down to base[-1] */
+      memmove(base - 1, fnslot, (size_t)(argc + 1) * sizeof(sx_val));
+      S->nframes--;
+      S->sp = base + argc;
+      base = enter_closure(S, base - 1, argc);
+      f = &S->frames[S->nframes - 1];
+      cl = f->cl;
+      pc = f->pc;
+      k = cl->proto->consts;
+      sp = base + cl->proto->nlocals;
+      DISPATCH();
+    }
+    if (sx_is_prim(*fnslot)) {
+      SAVE();
+      if (*fnslot == S->apply_prim) {
+        argc = spread_apply(S, fnslot, argc);
+        sp = fnslot + 1 + argc;
+        goto do_tailcall;
+      }
+      sx_val r = call_prim(S, *fnslot, argc, fnslot + 1);
+      sp = fnslot;
+      *sp++ = r;
+      goto do_return;
+    }
+    SAVE();
+    not_procedure(S, *fnslot);
+  }
+  CASE(RETURN) {
+  do_return:;
+    sx_val r = sp[-1];
+    sp = base - 1;
+    *sp++ = r;
+    S->nframes--;
+    if (S->nframes == stop) {
+      S->sp = sp - 1;
+      return r;
+    }
+    f = &S->frames[S->nframes - 1];
+    cl = f->cl;
+    base = f->base;
+    pc = f->pc;
+    k = cl->proto->consts;
+    DISPATCH();
+  }
+  CASE(TRY) {
+    if (SX_UNLIKELY(S->nhandlers >= S->maxhandlers)) {
+      SAVE();
+      vm_error(S, "too many nested try forms");
+    }
+    vm_handler *h = &S->handlers[S->nhandlers++];
+    h->pc = cl->proto->code + A;
+    h->frame = S->nframes - 1;
+    h->sp = sp;
+    h->level = S->level;
+    DISPATCH();
+  }
+  CASE(ENDTRY) S->nhandlers--; DISPATCH();
+  CASE(RERAISE) {
+    SAVE();
+    vm_raise(S, sp[-1]);
+  }
+  CASE(VECLIT) {
+    SAVE();
+    sx_val v = vm_vector(S, A, SX_NIL);
+    sp -= A;
+    memcpy(VEC(v)->items, sp, A * sizeof(sx_val));
+    *sp++ = v;
+    DISPATCH();
+  }
+  CASE(DICTLIT) {
+    SAVE();
+    sx_val d = vm_dict(S, A);
+    sp -= 2 * A;
+    for (uint32_t i = 0; i < A; i++) vm_dict_set(S, d, sp[2 * i], sp[2 * i + 1]);
+    *sp++ = d;
+    DISPATCH();
+  }
+  CASE(ADD) {
+    sx_val a = sp[-2], b = sp[-1];
+    int64_t r;
+    if (SX_LIKELY(sx_is_fixnum(a) && sx_is_fixnum(b)) &&
+        !__builtin_add_overflow((int64_t)a, (int64_t)(b - 1), &r)) {
+      sp[-2] = (sx_val)r;
+      sp--;
+      DISPATCH();
+    }
+    SLOW_PRIM(OP_ADD, 2);
+    DISPATCH();
+  }
+  CASE(SUB) {
+    sx_val a = sp[-2], b = sp[-1];
+    int64_t r;
+    if (SX_LIKELY(sx_is_fixnum(a) && sx_is_fixnum(b)) &&
+        !__builtin_sub_overflow((int64_t)a, (int64_t)(b - 1), &r)) {
+      sp[-2] = (sx_val)r;
+      sp--;
+      DISPATCH();
+    }
+    SLOW_PRIM(OP_SUB, 2);
+    DISPATCH();
+  }
+  CASE(MUL) {
+    sx_val a = sp[-2], b = sp[-1];
+    int64_t r;
+    if (SX_LIKELY(sx_is_fixnum(a) && sx_is_fixnum(b)) &&
+        !__builtin_mul_overflow(sx_fixnum(a), (int64_t)(b - 1), &r)) {
+      sp[-2] = (sx_val)(r + 1);
+      sp--;
+      DISPATCH();
+    }
+    SLOW_PRIM(OP_MUL, 2);
+    DISPATCH();
+  }
+#define COMPARE(OPNAME, CMP)                                                                   \
+  CASE(OPNAME) {                                                                               \
+    sx_val a = sp[-2], b = sp[-1];                                                             \
+    if (SX_LIKELY(sx_is_fixnum(a) && sx_is_fixnum(b))) {                                       \
+      sp[-2] = sx_bool((int64_t)a CMP(int64_t) b);                                             \
+      sp--;                                                                                    \
+      DISPATCH();                                                                              \
+    }                                                                                          \
+    SLOW_PRIM(OP_##OPNAME, 2);                                                                 \
+    DISPATCH();                                                                                \
+  }
+  COMPARE(LT, <)
+  COMPARE(LE, <=)
+  COMPARE(GT, >)
+  COMPARE(GE, >=)
+  COMPARE(NUMEQ, ==)
+#define COMPARE_JUMP(OPNAME, CMP, BASE)                                                        \
+  CASE(OPNAME) {                                                                               \
+    sx_val a = sp[-2], b = sp[-1];                                                             \
+    bool t;                                                                                    \
+    if (SX_LIKELY(sx_is_fixnum(a) && sx_is_fixnum(b))) {                                       \
+      t = (int64_t)a CMP(int64_t) b;                                                           \
+      sp -= 2;                                                                                 \
+    } else {                                                                                   \
+      SLOW_PRIM(BASE, 2);                                                                      \
+      t = sx_truthy(*--sp);                                                                    \
+    }                                                                                          \
+    if (!t) pc = cl->proto->code + A;                                                          \
+    DISPATCH();                                                                                \
+  }
+  COMPARE_JUMP(LTJF, <, OP_LT)
+  COMPARE_JUMP(LEJF, <=, OP_LE)
+  COMPARE_JUMP(GTJF, >, OP_GT)
+  COMPARE_JUMP(GEJF, >=, OP_GE)
+  COMPARE_JUMP(EQJF, ==, OP_NUMEQ)
+  CASE(ADDK) {
+    sx_val a = sp[-1];
+    int64_t r;
+    if (SX_LIKELY(sx_is_fixnum(a)) &&
+        !__builtin_add_overflow((int64_t)a, ((int64_t)A - OPERAND_BIAS) * 4, &r)) {
+      sp[-1] = (sx_val)r;
+      DISPATCH();
+    }
+    *sp++ = sx_mkfix((int64_t)A - OPERAND_BIAS);
+    SLOW_PRIM(OP_ADD, 2);
+    DISPATCH();
+  }
+  CASE(SUBK) {
+    sx_val a = sp[-1];
+    int64_t r;
+    if (SX_LIKELY(sx_is_fixnum(a)) &&
+        !__builtin_sub_overflow((int64_t)a, ((int64_t)A - OPERAND_BIAS) * 4, &r)) {
+      sp[-1] = (sx_val)r;
+      DISPATCH();
+    }
+    *sp++ = sx_mkfix((int64_t)A - OPERAND_BIAS);
+    SLOW_PRIM(OP_SUB, 2);
+    DISPATCH();
+  }
+  CASE(CAR) {
+    if (SX_LIKELY(sx_is_pair(sp[-1]))) sp[-1] = PAIR(sp[-1])->car;
+    else SLOW_PRIM(OP_CAR, 1);
+    DISPATCH();
+  }
+  CASE(CDR) {
+    if (SX_LIKELY(sx_is_pair(sp[-1]))) sp[-1] = PAIR(sp[-1])->cdr;
+    else SLOW_PRIM(OP_CDR, 1);
+    DISPATCH();
+  }
+  CASE(CONS) {
+    SAVE();
+    sx_val p = vm_cons(S, sp[-2], sp[-1]);
+    sp[-2] = p;
+    sp--;
+    DISPATCH();
+  }
+  CASE(NULLP) sp[-1] = sx_bool(sx_is_listend(sp[-1])); DISPATCH();
+  CASE(PAIRP) sp[-1] = sx_bool(sx_is_pair(sp[-1])); DISPATCH();
+  CASE(EQ) sp[-2] = sx_bool(sp[-2] == sp[-1]); sp--; DISPATCH();
+  CASE(NOT) sp[-1] = sx_bool(!sx_truthy(sp[-1])); DISPATCH();
+  CASE(ZEROP) {
+    if (SX_LIKELY(sx_is_fixnum(sp[-1]))) sp[-1] = sx_bool(sp[-1] == sx_mkfix(0));
+    else SLOW_PRIM(OP_ZEROP, 1);
+    DISPATCH();
+  }
+  CASE(VREF) {
+    sx_val v = sp[-2], i = sp[-1];
+    if (SX_LIKELY(sx_is_vector(v) && sx_is_fixnum(i) && (uint64_t)sx_fixnum(i) < VEC(v)->len)) {
+      sp[-2] = VEC(v)->items[sx_fixnum(i)];
+      sp--;
+    } else {
+      SLOW_PRIM(OP_VREF, 2);
+    }
+    DISPATCH();
+  }
+  CASE(VSET) {
+    sx_val v = sp[-3], i = sp[-2];
+    if (SX_LIKELY(sx_is_vector(v) && sx_is_fixnum(i) && (uint64_t)sx_fixnum(i) < VEC(v)->len)) {
+      VEC(v)->items[sx_fixnum(i)] = sp[-1];
+      sp[-3] = SX_NIL;
+      sp -= 2;
+    } else {
+      SLOW_PRIM(OP_VSET, 3);
+    }
+    DISPATCH();
+  }
+  END_LOOP
+}
+
+/* Runs the call prepared at S->sp (callee then argc arguments) to completion; errors caught
+ * by try forms of this run resume here, others propagate to the enclosing protected point. */
+static sx_val run(sx_state *S, int argc) {
+  sx_val *fnslot = S->sp;
+  sx_val fn = fnslot[0];
+  if (sx_is_prim(fn)) {
+    if (fn == S->apply_prim) {
+      argc = spread_apply(S, fnslot, argc);
+      return run(S, argc);
+    }
+    S->sp = fnslot + 1 + argc;
+    sx_val r = call_prim(S, fn, argc, fnslot + 1);
+    S->sp = fnslot;
+    return r;
+  }
+  if (!sx_is_closure(fn)) not_procedure(S, fn);
+  vm_check_cstack(S);
+  uint32_t stop = S->nframes;
+  uint32_t handlers0 = S->nhandlers;
+  uint32_t level = ++S->level;
+  vm_jmp j;
+  j.prev = S->jmp;
+  S->jmp = &j;
+  if (setjmp(j.buf) != 0) {
+    /* an error: resume at the innermost handler of this run, or pass it on */
+    if (S->raised_kind == RAISE_ERROR && S->nhandlers > handlers0 &&
+        S->handlers[S->nhandlers - 1].level == level) {
+      vm_handler h = S->handlers[--S->nhandlers];
+      S->nframes = h.frame + 1;
+      S->frames[h.frame].pc = h.pc;
+      S->sp = h.sp;
+      *S->sp++ = S->raised;
+      S->level = level;
+      S->raised = SX_NIL;
+    } else {
+      S->jmp = j.prev;
+      S->nhandlers = handlers0;
+      S->nframes = stop;
+      S->level = level - 1;
+      S->sp = fnslot;
+      longjmp(S->jmp->buf, 1);
+    }
+  } else {
+    S->sp = fnslot + 1 + argc;
+    enter_closure(S, fnslot, argc);
+    S->sp = S->frames[S->nframes - 1].base + CLOSURE(fn)->proto->nlocals;
+  }
+  sx_val r = execute(S, stop);
+  S->jmp = j.prev;
+  S->level = level - 1;
+  S->sp = fnslot;
+  return r;
+}
+
+sx_val vm_call(sx_state *S, sx_val fn, int argc, const sx_val *argv) {
+  if (!S->cstack_limit) S->cstack_limit = cstack_limit();
+  sx_val *slot = S->sp;
+  if (slot + argc + 64 > S->stack_end) stack_overflow(S);
+  slot[0] = fn;
+  for (int i = 0; i < argc; i++) slot[1 + i] = argv[i];
+  if (slot + argc + 1 > S->stack_hw) S->stack_hw = slot + argc + 1;
+  return run(S, argc);
+}
+
+sx_val vm_eval(sx_state *S, sx_val form, sx_env *env) {
+  sx_val thunk = vm_compile_toplevel(S, form, env);
+  return vm_call(S, thunk, 0, NULL);
+}
+
+/* Names defined at top level get their cells before anything is compiled, so code compiled
+ * earlier in the same source refers to this environment's binding, not an outer one. */
+static void predefine(sx_state *S, sx_val forms, sx_env *env) {
+  for (; sx_is_pair(forms); forms = sx_cdr(forms)) {
+    sx_val f = sx_car(forms);
+    if (!sx_is_pair(f) || sx_car(f) != S->sym_define || !sx_is_pair(sx_cdr(f))) continue;
+    sx_val target = sx_car(sx_cdr(f));
+    if (sx_is_pair(target)) target = sx_car(target);
+    if (sx_is_symbol(target)) {
+      sx_cell *c = vm_env_lookup(env, target);
+      if (!c || !(c->h.flags & CELL_CONST) || vm_env_lookup_local(env, target) == NULL)
+        vm_env_define(S, env, target);
+    }
+  }
+}
+
+sx_val vm_eval_string(sx_state *S, const char *src, size_t n, sx_val file, sx_env *env) {
+  sx_val save_file = S->cur_file;
+  S->cur_file = file;
+  sx_val forms = vm_read_all(S, src, n, file);
+  predefine(S, forms, env);
+  sx_val result = SX_NIL;
+  for (; sx_is_pair(forms); forms = sx_cdr(forms)) result = vm_eval(S, sx_car(forms), env);
+  S->cur_file = save_file;
+  return result;
+}
