@@ -55,7 +55,7 @@ int prim_inline_op(const char *name, int argc) {
     const char *name;
     int argc, op;
   } ops[] = {
-      {"+", 2, OP_ADD},      {"-", 2, OP_SUB},     {"*", 2, OP_MUL},       {"<", 2, OP_LT},
+      {"+", 2, OP_ADD},      {"-", 2, OP_SUB},     {"*", 2, OP_MUL},       {"/", 2, OP_DIV},       {"<", 2, OP_LT},
       {"<=", 2, OP_LE},      {">", 2, OP_GT},      {">=", 2, OP_GE},       {"=", 2, OP_NUMEQ},
       {"car", 1, OP_CAR},    {"cdr", 1, OP_CDR},   {"cons", 2, OP_CONS},   {"null?", 1, OP_NULLP},
       {"pair?", 1, OP_PAIRP}, {"eq?", 2, OP_EQ},   {"not", 1, OP_NOT},     {"zero?", 1, OP_ZEROP},

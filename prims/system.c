@@ -159,6 +159,7 @@ PRIM_FN(p_getenv) {
 PRIM_FN(p_command_line) { UNUSED_ARGS; return S->command_line; }
 
 PRIM_FN(p_exit) {
+  (void)S;
   fflush(stdout);
   exit(argc > 0 ? (int)(INT(0) & 255) : 0);
 }

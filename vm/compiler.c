@@ -66,6 +66,7 @@ typedef struct var {
   bool general;   /* captured other than by a lambda that is an init of its own group */
   bool boxed;
   int slot;
+  lam *fn; /* the lambda a letrec var is bound to, when it is one */
 } var;
 
 struct group {
@@ -504,6 +505,7 @@ static node *expand_body(cx *c, sx_val body, sx_val whole) {
       nd->vars[i] = v;
       nd->kids[i] = is_lambda ? expand_lambda(c, params, body2, name, f, g)
                               : expand_value(c, value, name, g);
+      if (nd->kids[i]->kind == N_LAMBDA) v->fn = nd->kids[i]->fn;
     } else {
       nd->vars[i] = NULL;
       nd->kids[i] = expand(c, f);
@@ -543,6 +545,7 @@ static node *expand_let(cx *c, sx_val x) {
     loop->grp = g;
     s->vars[s->n++] = loop;
     node *fn = expand_lambda(c, vars, sx_cdr(sx_cdr(sx_cdr(x))), second, x, g);
+    loop->fn = fn->fn;
     node *call = mknode(c, N_CALL, (int)nb + 1);
     node *ref = mknode(c, N_LREF, 0);
     ref->v = loop;
@@ -1005,6 +1008,7 @@ typedef struct {
   int depth, maxdepth;  /* operand stack */
   uint32_t pos;
   sx_val file;
+  uint32_t loop_start; /* where a self tail call jumps: after the parameter boxing */
 } gen;
 
 static void emit_word(gen *g, uint32_t w) {
@@ -1151,6 +1155,14 @@ static bool small_fix(node *nd) {
          sx_fixnum(nd->val) < OPERAND_BIAS - 1;
 }
 
+/* A tail call of the letrec-bound lambda we are compiling, through its own unassigned name,
+ * with exactly its fixed parameters: compiled as a jump. */
+static bool is_self_call(gen *g, node *nd) {
+  node *f = nd->kids[0];
+  if (f->kind != N_LREF || !f->v->grp || f->v->assigned || f->v->fn != g->fn) return false;
+  return !g->fn->rest && nd->n - 1 == g->fn->nparams;
+}
+
 static void gen_body_group(gen *g, node *nd, bool tail) {
   /* slots for all vars first; a closure init is patched as later vars get values */
   int save = g->nslots;
@@ -1272,6 +1284,18 @@ static void gen_node(gen *g, node *nd, bool tail) {
   }
   case N_BODY: gen_body_group(g, nd, tail); break;
   case N_CALL: {
+    if (tail && is_self_call(g, nd)) {
+      /* a loop: new argument values into the parameter slots, then back to the start */
+      for (int i = 1; i < nd->n; i++) gen_node(g, nd->kids[i], false);
+      for (int i = nd->n - 1; i >= 1; i--) {
+        var *p = g->fn->params[i - 1];
+        emit(g, OP_SETLOCAL, (uint32_t)p->slot);
+        if (p->boxed) emit(g, OP_BOXLOCAL, (uint32_t)p->slot);
+      }
+      emit(g, OP_LOOP, g->loop_start);
+      stack_effect(g, 1); /* as if it produced the value it never returns to */
+      break;
+    }
     for (int i = 0; i < nd->n; i++) gen_node(g, nd->kids[i], false);
     int argc = nd->n - 1;
     emit(g, tail ? OP_TAILCALL : OP_CALL, (uint32_t)argc);
@@ -1380,6 +1404,7 @@ static sx_val gen_lambda(sx_state *S, lam *f, sx_val file) {
     v->slot = alloc_slot(&g);
     if (v->boxed) emit(&g, OP_BOXLOCAL, (uint32_t)v->slot);
   }
+  g.loop_start = (uint32_t)g.ncode;
   gen_node(&g, f->body, true);
   emit(&g, OP_RETURN, 0);
   sx_proto *p = vm_alloc(S, sizeof(sx_proto), T_PROTO);

@@ -37,6 +37,7 @@ OP(CLOSURE, C, 1)      /* push a closure of proto consts[A] */
 OP(PATCH, P, 0)        /* local A is a closure: its free[B] = local C (letrec) */
 OP(CALL, A, 99)        /* call stack[-A-1] with A arguments */
 OP(TAILCALL, A, 99)
+OP(LOOP, J, 0)         /* self tail call: the arguments are already in place; jump to A */
 OP(RETURN, N, -1)
 OP(TRY, J, 0)          /* push a handler that resumes at A with the raised value pushed */
 OP(ENDTRY, N, 0)       /* pop the innermost handler */
@@ -47,6 +48,7 @@ OP(DICTLIT, A, 99)     /* pop A keys and values, push a dict */
 OP(ADD, N, -1)
 OP(SUB, N, -1)
 OP(MUL, N, -1)
+OP(DIV, N, -1)
 OP(LT, N, -1)
 OP(LE, N, -1)
 OP(GT, N, -1)

@@ -58,13 +58,22 @@ void vm_format_double(double d, char *out, size_t n) {
     snprintf(out, n, d > 0 ? "+inf.0" : "-inf.0");
     return;
   }
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(out, n, "%.*g", prec, d);
+  /* the fewest significant digits that read back exactly, then positional notation for
+     ordinary magnitudes and an exponent for very large or small ones */
+  int digits = 1;
+  for (; digits < 17; digits++) {
+    snprintf(out, n, "%.*e", digits - 1, d);
     if (strtod(out, NULL) == d) break;
   }
-  if (!strpbrk(out, ".en")) {
-    size_t len = strlen(out);
-    if (len + 3 <= n) memcpy(out + len, ".0", 3);
+  snprintf(out, n, "%.*e", digits - 1, d);
+  int exp10 = atoi(strchr(out, 'e') + 1);
+  if (exp10 >= -5 && exp10 < 21) {
+    int decimals = digits - 1 - exp10;
+    snprintf(out, n, "%.*f", decimals > 0 ? decimals : 0, d);
+    if (!strchr(out, '.')) {
+      size_t len = strlen(out);
+      if (len + 3 <= n) memcpy(out + len, ".0", 3);
+    }
   }
 }
 

@@ -200,6 +200,16 @@ static inline sx_val *enter_closure(sx_state *S, sx_val *fnslot, int argc) {
     *sp++ = r_;                                                                                \
   } while (0)
 
+/* Float arithmetic when at least one operand is a flonum and both are numbers. */
+#define FLOAT_BINOP(expr)                                                                      \
+  if ((sx_is_flonum(a) || sx_is_flonum(b)) && sx_is_number(a) && sx_is_number(b)) {            \
+    double x = vm_todouble(a), y = vm_todouble(b);                                             \
+    SAVE();                                                                                    \
+    sp[-2] = vm_flonum(S, expr);                                                               \
+    sp--;                                                                                      \
+    DISPATCH();                                                                                \
+  }
+
 /* Runs until the frame at index `stop` returns (frames above `stop` are this run's). When
  * resuming after a caught error, the top frame's pc and S->sp say where to go on. */
 static sx_val execute(sx_state *S, uint32_t stop) {
@@ -357,6 +367,12 @@ static sx_val execute(sx_state *S, uint32_t stop) {
     SAVE();
     not_procedure(S, *fnslot);
   }
+  CASE(LOOP) {
+    cl->proto->calls++;
+    sp = base + cl->proto->nlocals;
+    pc = cl->proto->code + A;
+    DISPATCH();
+  }
   CASE(RETURN) {
   do_return:;
     sx_val r = sp[-1];
@@ -416,6 +432,7 @@ static sx_val execute(sx_state *S, uint32_t stop) {
       sp--;
       DISPATCH();
     }
+    FLOAT_BINOP(x + y);
     SLOW_PRIM(OP_ADD, 2);
     DISPATCH();
   }
@@ -428,6 +445,7 @@ static sx_val execute(sx_state *S, uint32_t stop) {
       sp--;
       DISPATCH();
     }
+    FLOAT_BINOP(x - y);
     SLOW_PRIM(OP_SUB, 2);
     DISPATCH();
   }
@@ -440,7 +458,20 @@ static sx_val execute(sx_state *S, uint32_t stop) {
       sp--;
       DISPATCH();
     }
+    FLOAT_BINOP(x * y);
     SLOW_PRIM(OP_MUL, 2);
+    DISPATCH();
+  }
+  CASE(DIV) {
+    sx_val a = sp[-2], b = sp[-1];
+    if (sx_is_fixnum(a) && sx_is_fixnum(b) && b != sx_mkfix(0) && sx_fixnum(a) % sx_fixnum(b) == 0 &&
+        sx_fixnum_fits(sx_fixnum(a) / sx_fixnum(b))) {
+      sp[-2] = sx_mkfix(sx_fixnum(a) / sx_fixnum(b));
+      sp--;
+      DISPATCH();
+    }
+    FLOAT_BINOP(x / y);
+    SLOW_PRIM(OP_DIV, 2);
     DISPATCH();
   }
 #define COMPARE(OPNAME, CMP)                                                                   \
@@ -448,6 +479,11 @@ static sx_val execute(sx_state *S, uint32_t stop) {
     sx_val a = sp[-2], b = sp[-1];                                                             \
     if (SX_LIKELY(sx_is_fixnum(a) && sx_is_fixnum(b))) {                                       \
       sp[-2] = sx_bool((int64_t)a CMP(int64_t) b);                                             \
+      sp--;                                                                                    \
+      DISPATCH();                                                                              \
+    }                                                                                          \
+    if (sx_is_flonum(a) && sx_is_flonum(b)) {                                                  \
+      sp[-2] = sx_bool(sx_flo(a) CMP sx_flo(b));                                               \
       sp--;                                                                                    \
       DISPATCH();                                                                              \
     }                                                                                          \
@@ -465,6 +501,9 @@ static sx_val execute(sx_state *S, uint32_t stop) {
     bool t;                                                                                    \
     if (SX_LIKELY(sx_is_fixnum(a) && sx_is_fixnum(b))) {                                       \
       t = (int64_t)a CMP(int64_t) b;                                                           \
+      sp -= 2;                                                                                 \
+    } else if (sx_is_flonum(a) && sx_is_flonum(b)) {                                           \
+      t = sx_flo(a) CMP sx_flo(b);                                                             \
       sp -= 2;                                                                                 \
     } else {                                                                                   \
       SLOW_PRIM(BASE, 2);                                                                      \
