@@ -100,7 +100,7 @@ void sx_close(sx_state *S) {
 
 static sx_status status_of(sx_state *S) {
   sx_val e = S->raised;
-  if (sx_is_error(e) && (ERR(e)->h.flags & 1)) return SX_ERR_SYNTAX;
+  if (sx_is_error(e) && (ERR(e)->h.flags & ERR_SYNTAX)) return SX_ERR_SYNTAX;
   return SX_ERR_RUNTIME;
 }
 

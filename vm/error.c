@@ -95,7 +95,9 @@ static SX_NORETURN void raise_message(sx_state *S, sx_val irritants, const char 
   vsnprintf(buf, sizeof buf, fmt, ap);
   size_t n = strlen(buf), nchars;
   while (!vm_utf8_valid(buf, n, &nchars)) buf[--n] = 0; /* a cut inside a UTF-8 sequence */
-  vm_raise(S, vm_make_error(S, vm_string(S, buf, n), irritants));
+  sx_val e = vm_make_error(S, vm_string(S, buf, n), irritants);
+  ERR(e)->h.flags |= ERR_SHOWN; /* the message already shows the irritants */
+  vm_raise(S, e);
 }
 
 void vm_error(sx_state *S, const char *fmt, ...) {
@@ -158,7 +160,7 @@ char *vm_error_text(sx_state *S, sx_val err, bool with_trace) {
     if (sx_is_string(e->where)) vm_buf_printf(&b, "%s: ", STR(e->where)->data);
     vm_buf_add(&b, "error: ", 7);
     vm_print(S, &b, e->message, false);
-    for (sx_val i = e->irritants; sx_is_pair(i); i = sx_cdr(i)) {
+    for (sx_val i = e->irritants; !(e->h.flags & ERR_SHOWN) && sx_is_pair(i); i = sx_cdr(i)) {
       vm_buf_addc(&b, ' ');
       vm_print(S, &b, sx_car(i), true);
     }

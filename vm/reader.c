@@ -31,7 +31,7 @@ static void read_error(sx_state *S, vm_reader *r, int line, int col, const char 
            sx_is_string(r->file) ? STR(r->file)->data : "<input>", line, col);
   ERR(e)->where = vm_cstring(S, where);
   ERR(e)->backtrace = SX_NIL; /* a read error has no SX frames */
-  ERR(e)->h.flags = 1;        /* marks a syntax error for the API */
+  ERR(e)->h.flags = ERR_SYNTAX | ERR_SHOWN; /* the API reports it as a syntax error */
   vm_raise(S, e);
 }
 

@@ -225,6 +225,9 @@ typedef struct {
   sx_val value;
 } sx_box;
 
+/* Flags of an error value */
+#define ERR_SYNTAX 1 /* raised by the reader */
+#define ERR_SHOWN 2  /* the message already includes the irritants */
 typedef struct {
   sx_obj h;
   sx_val message;   /* string */

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# run.sh — every test suite of `make test`; the last line is the total "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+total_pass=0 total_fail=0 total_skip=0
+
+# runs a command, echoes its output, adds its closing "N passed, N failed[, N skipped]" line
+suite() {
+  local label=$1; shift
+  local out rc line
+  out=$("$@" 2>&1); rc=$?
+  line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
+  printf '%s\n' "$out" | grep -vE '^[0-9]+ passed, [0-9]+ failed' | tail -40
+  if [ -z "$line" ]; then
+    echo "[$label] no result line (exit $rc)"
+    total_fail=$((total_fail + 1)); return
+  fi
+  local p f s
+  p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+  f=$(echo "$line" | sed -E 's/.*, ([0-9]+) failed.*/\1/')
+  s=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p'); s=${s:-0}
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "[$label] exit status $rc"; fi
+  echo "[$label] $line"
+  total_pass=$((total_pass + p)); total_fail=$((total_fail + f)); total_skip=$((total_skip + s))
+}
+
+suite "conformance" ./sx test spec/tests
+for t in build/tests/*; do
+  [ -x "$t" ] && suite "$(basename "$t")" "$t"
+done
+if make -s check-docs >/dev/null 2>&1; then total_pass=$((total_pass + 1)); echo "[docs] README reference up to date"
+else total_fail=$((total_fail + 1)); echo "[docs] README primitive reference out of date (make docs)"; fi
+
+if [ "$total_skip" -gt 0 ]; then echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+else echo "$total_pass passed, $total_fail failed"; fi
+[ "$total_fail" -eq 0 ]
