@@ -101,6 +101,8 @@ void sx_close(sx_state *S) {
 static sx_status status_of(sx_state *S) {
   sx_val e = S->raised;
   if (sx_is_error(e) && (ERR(e)->h.flags & ERR_SYNTAX)) return SX_ERR_SYNTAX;
+  if (sx_is_error(e) && (ERR(e)->h.flags & ERR_LIMIT))
+    return !strcmp(STR(ERR(e)->message)->data, "interrupted") ? SX_ERR_INTERRUPTED : SX_ERR_LIMIT;
   return SX_ERR_RUNTIME;
 }
 
@@ -174,3 +176,6 @@ void sx_set_command_line(sx_state *S, int argc, char **argv) {
   }
   S->command_line = l;
 }
+
+/* Async-signal-safe: only sets a flag the VM polls at calls and loop back edges. */
+void sx_interrupt(sx_state *S) { S->interrupt = 1; }

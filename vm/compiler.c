@@ -1339,56 +1339,51 @@ static void gen_node(gen *g, node *nd, bool tail) {
     }
     break;
   case N_TRY: {
+    /* TRYF (finally, runs for every error) encloses TRY (catch, skipped by limit errors):
+         [TRYF Lf] [TRY Lh] body [ENDTRY] [ENDTRY fin POP] JUMP end
+         Lh: e = raised; handler [ENDTRY fin POP] JUMP end
+         Lf: tmp = raised; fin POP; tmp RERAISE
+       (bracketed parts only when that clause exists) */
     node *body = nd->kids[0], *handler = nd->kids[1], *fin = nd->kids[2];
-    int d = g->depth;
-    size_t t = emit(g, OP_TRY, 0);
+    int d = g->depth, save = g->nslots;
+    size_t tf = 0, tc = 0, jend = 0, jend2 = 0;
+    if (fin) tf = emit(g, OP_TRYF, 0);
+    if (handler) tc = emit(g, OP_TRY, 0);
     gen_node(g, body, false);
-    emit(g, OP_ENDTRY, 0);
+    if (handler) emit(g, OP_ENDTRY, 0);
     if (fin) {
+      emit(g, OP_ENDTRY, 0);
       gen_node(g, fin, false);
       emit(g, OP_POP, 0);
     }
-    size_t jend = emit(g, OP_JUMP, 0);
-    patch_jump(g, t);
-    g->depth = d;
-    stack_effect(g, 1); /* the raised value */
-    int save = g->nslots;
+    jend = emit(g, OP_JUMP, 0);
     if (handler) {
+      patch_jump(g, tc);
+      g->depth = d;
+      stack_effect(g, 1); /* the raised value */
       bind_var(g, nd->catchvar);
+      gen_node(g, handler, false);
       if (fin) {
-        size_t t2 = emit(g, OP_TRY, 0);
-        gen_node(g, handler, false);
         emit(g, OP_ENDTRY, 0);
         gen_node(g, fin, false);
         emit(g, OP_POP, 0);
-        size_t jend2 = emit(g, OP_JUMP, 0);
-        patch_jump(g, t2);
-        g->depth = d;
-        stack_effect(g, 1);
-        int tmp = alloc_slot(g);
-        emit(g, OP_SETLOCAL, (uint32_t)tmp);
-        gen_node(g, fin, false);
-        emit(g, OP_POP, 0);
-        emit(g, OP_LOCAL, (uint32_t)tmp);
-        emit(g, OP_RERAISE, 0);
-        stack_effect(g, 1);
-        patch_jump(g, jend2);
-      } else {
-        gen_node(g, handler, false);
       }
-    } else {
+      jend2 = emit(g, OP_JUMP, 0);
+    }
+    if (fin) {
+      patch_jump(g, tf);
+      g->depth = d;
+      stack_effect(g, 1);
       int tmp = alloc_slot(g);
       emit(g, OP_SETLOCAL, (uint32_t)tmp);
-      if (fin) {
-        gen_node(g, fin, false);
-        emit(g, OP_POP, 0);
-      }
+      gen_node(g, fin, false);
+      emit(g, OP_POP, 0);
       emit(g, OP_LOCAL, (uint32_t)tmp);
       emit(g, OP_RERAISE, 0);
-      stack_effect(g, 1);
     }
     g->nslots = save;
     patch_jump(g, jend);
+    if (handler) patch_jump(g, jend2);
     g->depth = d + 1;
     break;
   }

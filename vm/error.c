@@ -87,7 +87,23 @@ void vm_raise_as(sx_state *S, sx_val v, vm_raise_kind kind) {
   longjmp(S->jmp->buf, 1);
 }
 
-void vm_raise(sx_state *S, sx_val v) { vm_raise_as(S, v, RAISE_ERROR); }
+void vm_raise(sx_state *S, sx_val v) {
+  vm_raise_as(S, v, sx_is_error(v) && (ERR(v)->h.flags & ERR_LIMIT) ? RAISE_LIMIT : RAISE_ERROR);
+}
+
+void vm_limit_error(sx_state *S, const char *what) {
+  sx_val e = vm_make_error(S, vm_cstring(S, what), SX_EMPTY);
+  ERR(e)->h.flags |= ERR_LIMIT | ERR_SHOWN;
+  vm_raise(S, e);
+}
+
+/* Called where the VM polls (calls, loops) once S->interrupt is set. */
+void vm_poll(sx_state *S) {
+  if (S->interrupt) {
+    S->interrupt = 0;
+    vm_limit_error(S, "interrupted");
+  }
+}
 
 static SX_NORETURN void raise_message(sx_state *S, sx_val irritants, const char *fmt,
                                       va_list ap) {

@@ -39,7 +39,8 @@ OP(CALL, A, 99)        /* call stack[-A-1] with A arguments */
 OP(TAILCALL, A, 99)
 OP(LOOP, J, 0)         /* self tail call: the arguments are already in place; jump to A */
 OP(RETURN, N, -1)
-OP(TRY, J, 0)          /* push a handler that resumes at A with the raised value pushed */
+OP(TRY, J, 0)          /* push a catch handler: resumes at A with the raised value pushed */
+OP(TRYF, J, 0)         /* push a finally handler: like TRY, but also runs for limit errors */
 OP(ENDTRY, N, 0)       /* pop the innermost handler */
 OP(RERAISE, N, -1)     /* raise the value on top again, keeping its backtrace */
 OP(VECLIT, A, 99)      /* pop A values, push a vector of them */

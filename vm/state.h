@@ -38,6 +38,7 @@ typedef struct {
   uint32_t frame;  /* index of the frame the try belongs to */
   sx_val *sp;      /* operand stack top to restore */
   uint32_t level;  /* vm_run nesting level that owns it */
+  bool finally;    /* runs for limit errors too */
 } vm_handler;
 
 /* One protected point (setjmp) in the chain; errors longjmp to the innermost. */
@@ -72,6 +73,7 @@ struct sx_state {
   int depth;          /* recursion depth of reader/printer/compiler helpers */
 
   vm_jmp *jmp;
+  volatile int interrupt; /* set by sx_interrupt (any thread, signal handlers) */
   sx_val raised; /* value in flight */
   vm_raise_kind raised_kind;
 
@@ -142,6 +144,8 @@ SX_INTERNAL SX_NORETURN void vm_error_irritant(sx_state *S, sx_val irritant, con
 SX_INTERNAL SX_NORETURN void vm_type_error(sx_state *S, const char *who, const char *expected,
                                            sx_val got, int argno);
 SX_INTERNAL sx_val vm_backtrace(sx_state *S);
+SX_INTERNAL SX_NORETURN void vm_limit_error(sx_state *S, const char *what);
+SX_INTERNAL void vm_poll(sx_state *S);
 SX_INTERNAL void vm_check_cstack(sx_state *S);
 /* Run fn(S, ud) under a protected point; returns 0 or 1 when it raised (S->raised holds it). */
 SX_INTERNAL int vm_protect(sx_state *S, void (*fn)(sx_state *, void *), void *ud);

@@ -67,6 +67,10 @@ SX_API const char *sx_error_backtrace(sx_state *S);
 /* write (readable) or display form of a value; the string lives until the next call. */
 SX_API const char *sx_to_string(sx_state *S, sx_value v, int readable);
 
+/* Stops the running evaluation of S with SX_ERR_INTERRUPTED (try cannot catch it; finally
+ * clauses run). Callable from another thread or a signal handler. */
+SX_API void sx_interrupt(sx_state *S);
+
 /* The arguments a script sees from (command-line). */
 SX_API void sx_set_command_line(sx_state *S, int argc, char **argv);
 

@@ -228,6 +228,7 @@ typedef struct {
 /* Flags of an error value */
 #define ERR_SYNTAX 1 /* raised by the reader */
 #define ERR_SHOWN 2  /* the message already includes the irritants */
+#define ERR_LIMIT 4  /* a limit (interrupt, fuel, deadline, memory): try cannot catch it */
 typedef struct {
   sx_obj h;
   sx_val message;   /* string */

@@ -150,6 +150,7 @@ static inline sx_val *enter_closure(sx_state *S, sx_val *fnslot, int argc) {
   } else if (SX_UNLIKELY(argc != np)) {
     arity_error(S, fnslot[0], argc);
   }
+  if (SX_UNLIKELY(S->interrupt)) vm_poll(S);
   if (SX_UNLIKELY(base + p->maxstack > S->stack_end)) stack_overflow(S);
   if (base + p->maxstack > S->stack_hw) S->stack_hw = base + p->maxstack;
   for (int i = np; i < p->nlocals; i++) base[i] = SX_NIL;
@@ -368,6 +369,10 @@ static sx_val execute(sx_state *S, uint32_t stop) {
     not_procedure(S, *fnslot);
   }
   CASE(LOOP) {
+    if (SX_UNLIKELY(S->interrupt)) {
+      SAVE();
+      vm_poll(S);
+    }
     cl->proto->calls++;
     sp = base + cl->proto->nlocals;
     pc = cl->proto->code + A;
@@ -390,7 +395,8 @@ static sx_val execute(sx_state *S, uint32_t stop) {
     k = cl->proto->consts;
     DISPATCH();
   }
-  CASE(TRY) {
+  CASE(TRY)
+  CASE(TRYF) {
     if (SX_UNLIKELY(S->nhandlers >= S->maxhandlers)) {
       SAVE();
       vm_error(S, "too many nested try forms");
@@ -400,6 +406,7 @@ static sx_val execute(sx_state *S, uint32_t stop) {
     h->frame = S->nframes - 1;
     h->sp = sp;
     h->level = S->level;
+    h->finally = INS_OP(ins) == OP_TRYF;
     DISPATCH();
   }
   CASE(ENDTRY) S->nhandlers--; DISPATCH();
@@ -616,8 +623,12 @@ static sx_val run(sx_state *S, int argc) {
   S->jmp = &j;
   if (setjmp(j.buf) != 0) {
     /* an error: resume at the innermost handler of this run, or pass it on */
-    if (S->raised_kind == RAISE_ERROR && S->nhandlers > handlers0 &&
-        S->handlers[S->nhandlers - 1].level == level) {
+    /* limit errors skip catch handlers and stop only at finally handlers */
+    if (S->raised_kind == RAISE_LIMIT)
+      while (S->nhandlers > handlers0 && S->handlers[S->nhandlers - 1].level == level &&
+             !S->handlers[S->nhandlers - 1].finally)
+        S->nhandlers--;
+    if (S->nhandlers > handlers0 && S->handlers[S->nhandlers - 1].level == level) {
       vm_handler h = S->handlers[--S->nhandlers];
       S->nframes = h.frame + 1;
       S->frames[h.frame].pc = h.pc;
