@@ -5,16 +5,18 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden -Ibuild/gen
 PKGS     := bdw-gc
-DEB_PKGS := libgc-dev pkg-config gawk
+DEB_PKGS := libgc-dev pkg-config gawk libgccjit-12-dev libedit-dev
 PEER_PKGS := lua5.4 luajit guile-3.0 chezscheme
-LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgc) -lm -lpthread
+LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgc) -lgccjit -lm -lpthread -ldl
 CFLAGS   += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 VM_SRC    := $(wildcard vm/*.c)
 PRIM_SRC  := $(wildcard prims/*.c)
-LIB_SRC   := $(VM_SRC) $(PRIM_SRC)
+JIT_SRC   := $(wildcard jit/*.c)
+LIB_SRC   := $(VM_SRC) $(PRIM_SRC) $(JIT_SRC)
 LIB_OBJ   := $(LIB_SRC:%.c=build/%.o)
-REPL_OBJ  := build/repl/main.o
+REPL_OBJ  := $(patsubst %.c,build/%.o,$(wildcard repl/*.c))
+EDIT_LIBS := $(shell pkg-config --libs libedit 2>/dev/null || echo -ledit)
 GEN       := build/gen/spec.gen.h build/gen/prelude.gen.h
 LIB_SX    := lib/prelude.sx lib/jit.sx
 
@@ -44,7 +46,7 @@ build/gen/prelude.gen.h: $(LIB_SX) tools/embed.awk
 	awk -f tools/embed.awk $(LIB_SX) > $@.tmp && mv $@.tmp $@
 
 # ---- objects and products -------------------------------------------------------------------
-build/%.o: %.c $(GEN) $(wildcard vm/*.h prims/*.h)
+build/%.o: %.c $(GEN) $(wildcard vm/*.h prims/*.h jit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -54,7 +56,10 @@ libsx.a: $(LIB_OBJ)
 libsx.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libsx.so.0 -o $@ $^ $(LIBS)
 sx: $(REPL_OBJ) libsx.a
-	$(CC) -o $@ $(REPL_OBJ) libsx.a $(LIBS)
+	$(CC) -o $@ $(REPL_OBJ) libsx.a $(LIBS) $(EDIT_LIBS)
+# libedit is the sx command's alone: libsx never links it
+$(REPL_OBJ): CFLAGS += $(shell pkg-config --cflags libedit 2>/dev/null)
+$(REPL_OBJ): $(wildcard repl/*.h)
 
 run: all
 	./sx
@@ -64,6 +69,7 @@ TEST_BINS := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/*.c))
 build/tests/%: tests/%.c libsx.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Ivm -o $@ $< libsx.a $(LIBS)
+build/tests/repl_pty: LIBS += -lutil # forkpty
 
 test: all $(TEST_BINS)
 	@bash tests/run.sh

@@ -11,7 +11,8 @@ typedef struct {
 } prim_impl;
 
 /* Each area file exports a NULL-terminated table. */
-extern const prim_impl prim_numbers[], prim_lists[], prim_strings[], prim_data[], prim_system[];
+extern const prim_impl prim_numbers[], prim_lists[], prim_strings[], prim_data[], prim_system[],
+    prim_jit[];
 
 #define PRIM_FN(cname) static sx_val cname(sx_state *S, int argc, sx_val *argv)
 #define UNUSED_ARGS ((void)S, (void)argc, (void)argv)

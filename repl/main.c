@@ -21,8 +21,10 @@ static void usage(FILE *out) {
           "  -h, --help        this text\n"
           "  -v, --version     print the version\n"
           "  --verbose         (test) a line per file\n"
-          "  --no-jit, --jit-threshold=N, --jit-budget=N, --jit-sync\n"
-          "                    native-tier settings (accepted; the native tier is not built yet)\n");
+          "  --no-jit          interpreter only\n"
+          "  --jit-threshold=N calls before a lambda is compiled to native code (1 = first call)\n"
+          "  --jit-budget=N    code cache size in entries (0 = keep no native code)\n"
+          "  --jit-sync        compile on the calling thread (deterministic)\n");
 }
 
 static int exit_code(sx_status st) {
@@ -110,6 +112,7 @@ static int plain_repl(sx_state *S) {
 
 int main(int argc, char **argv) {
   int i = 1, verbose = 0;
+  int jit_threshold = 0, jit_budget = 0, jit_sync = 0;
   for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -120,9 +123,16 @@ int main(int argc, char **argv) {
       return 0;
     } else if (!strcmp(a, "--verbose")) {
       verbose = 1;
-    } else if (!strcmp(a, "--no-jit") || !strcmp(a, "--jit-sync") ||
-               !strncmp(a, "--jit-threshold=", 16) || !strncmp(a, "--jit-budget=", 13)) {
-      /* accepted for forward compatibility */
+    } else if (!strcmp(a, "--no-jit")) {
+      jit_threshold = -1;
+    } else if (!strcmp(a, "--jit-sync")) {
+      jit_sync = 1;
+    } else if (!strncmp(a, "--jit-threshold=", 16)) {
+      jit_threshold = atoi(a + 16);
+      if (jit_threshold == 0) jit_threshold = -1; /* 0 and :never both mean off */
+    } else if (!strncmp(a, "--jit-budget=", 13)) {
+      jit_budget = atoi(a + 13);
+      if (jit_budget == 0) jit_budget = -1; /* 0 = no native code kept */
     } else if (!strcmp(a, "-e")) {
       break;
     } else {
@@ -133,6 +143,9 @@ int main(int argc, char **argv) {
   }
   sx_config cfg = {0};
   cfg.capabilities = SX_CAP_ALL;
+  cfg.jit_threshold = jit_threshold;
+  cfg.jit_budget = jit_budget;
+  cfg.jit_sync = jit_sync;
   sx_state *S = sx_open(&cfg);
   if (!S) {
     fprintf(stderr, "sx: cannot create a state\n");

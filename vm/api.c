@@ -47,6 +47,7 @@ static void boot(sx_state *S, void *ud) {
   S->sym_finally = vm_symbol(S, "finally");
   S->sym_define = vm_symbol(S, "define");
   S->command_line = SX_EMPTY;
+  jit_open(S);
   vm_compiler_init(S);
   S->root = vm_env_new(S, NULL);
   prim_register_all(S);
@@ -93,6 +94,7 @@ sx_state *sx_open(const sx_config *cfg) {
 
 void sx_close(sx_state *S) {
   if (!S) return;
+  jit_close(S);
   vm_gc_unregister_state(S);
   vm_stacks_free(S);
   GC_FREE(S);
@@ -178,4 +180,4 @@ void sx_set_command_line(sx_state *S, int argc, char **argv) {
 }
 
 /* Async-signal-safe: only sets a flag the VM polls at calls and loop back edges. */
-void sx_interrupt(sx_state *S) { S->interrupt = 1; }
+void sx_interrupt(sx_state *S) { __atomic_fetch_or(&S->interrupt, 1, __ATOMIC_SEQ_CST); }

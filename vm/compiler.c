@@ -1413,6 +1413,8 @@ static sx_val gen_lambda(sx_state *S, lam *f, sx_val file) {
   p->maxstack = (uint16_t)(g.maxslots + g.maxdepth + 2);
   p->nfree = (uint16_t)f->nfree;
   p->h.flags = f->rest ? PROTO_REST : 0;
+  for (int i = 0; i < f->nparams; i++)
+    if (f->params[i]->boxed) p->h.flags |= PROTO_BOXPARAM;
   p->name = f->name;
   p->file = file;
   p->id = vm_next_lambda_id();
@@ -1429,6 +1431,7 @@ sx_val vm_compile_toplevel(sx_state *S, sx_val form, sx_env *env) {
   c.fn = top;
   top->body = expand(&c, form);
   sx_val proto = gen_lambda(S, top, S->cur_file);
+  PROTO(proto)->h.flags |= PROTO_NOJIT; /* runs once: compiling it could never pay */
   sx_closure *cl = vm_alloc(S, sizeof(sx_closure), T_CLOSURE);
   cl->proto = PROTO(proto);
   return sx_from_obj(cl);

@@ -99,8 +99,9 @@ void vm_limit_error(sx_state *S, const char *what) {
 
 /* Called where the VM polls (calls, loops) once S->interrupt is set. */
 void vm_poll(sx_state *S) {
-  if (S->interrupt) {
-    S->interrupt = 0;
+  if (S->interrupt & 2) jit_safe_point(S); /* finished compiles to install */
+  if (S->interrupt & 1) {
+    __atomic_fetch_and(&S->interrupt, ~1, __ATOMIC_SEQ_CST);
     vm_limit_error(S, "interrupted");
   }
 }
@@ -148,6 +149,7 @@ void vm_check_cstack(sx_state *S) {
 int vm_protect(sx_state *S, void (*fn)(sx_state *, void *), void *ud) {
   vm_jmp j;
   uint32_t nframes = S->nframes, nhandlers = S->nhandlers, level = S->level;
+  uint32_t native_depth = S->native_depth;
   sx_val *sp = S->sp;
   int depth = S->depth;
   sx_val file = S->cur_file;
@@ -162,6 +164,7 @@ int vm_protect(sx_state *S, void (*fn)(sx_state *, void *), void *ud) {
   S->nframes = nframes;
   S->nhandlers = nhandlers;
   S->level = level;
+  S->native_depth = native_depth;
   S->sp = sp;
   S->depth = depth;
   S->cur_file = file;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "../jit/jit.h"
 #include "sx.h"
 #include "value.h"
 
@@ -93,6 +94,16 @@ struct sx_state {
   /* special-form symbols, filled at open */
   sx_val sym_quote, sym_quasiquote, sym_unquote, sym_unquote_splicing, sym_else, sym_arrow,
       sym_amp, sym_dot, sym_catch, sym_finally, sym_define;
+
+  /* native tier (jit/) */
+  int32_t jit_threshold;  /* calls before a lambda is compiled; INT32_MAX when the tier is off */
+  uint32_t native_depth;  /* VM-to-native entries active on the stack */
+  sx_val tail_fn;         /* a tail call handed back by compiled code (SX_TAIL) */
+  int tail_argc;
+  sx_val tail_args[JIT_MAX_ARGS];
+  void *rt[32];           /* runtime helpers that compiled code calls (jit/rt.c) */
+  jit_state *jit;
+  uint64_t jit_hits, jit_misses;
 
   struct sx_state *next_state; /* in the collector's list of states */
 };

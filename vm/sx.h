@@ -40,6 +40,11 @@ typedef struct sx_config {
   size_t max_frames;   /* VM call depth limit (0 = default 200000) */
   size_t stack_values; /* VM operand stack size in values (0 = default 16M) */
   int capabilities;    /* SX_CAP_* flags */
+  /* native tier: calls before a lambda is compiled (0 = default, < 0 = tier off), code cache
+     budget in entries (0 = default 5000, < 0 = no cache), compile on the calling thread */
+  int jit_threshold;
+  int jit_budget;
+  int jit_sync;
   /* output of display/write/print; NULL = stdout */
   void (*write)(void *ud, const char *s, size_t n);
   void *write_ud;
@@ -47,7 +52,8 @@ typedef struct sx_config {
 
 #define SX_CAP_IO 1      /* read-file write-file file-exists? load */
 #define SX_CAP_PROCESS 2 /* getenv command-line exit */
-#define SX_CAP_ALL (SX_CAP_IO | SX_CAP_PROCESS)
+#define SX_CAP_NATIVE 4  /* the libgccjit native tier */
+#define SX_CAP_ALL (SX_CAP_IO | SX_CAP_PROCESS | SX_CAP_NATIVE)
 
 SX_API const char *sx_version(void);
 
@@ -77,6 +83,45 @@ SX_API void sx_set_command_line(sx_state *S, int argc, char **argv);
 /* Runs the conformance test files (recursing into folders); prints failures and a final line
  * "N passed, N failed[, N skipped]". Returns the number of failures. */
 SX_API int sx_run_tests(sx_state *S, int npaths, char **paths, int verbose);
+
+/* ---- for interactive tools: the REPL, completion, documentation (vm/api_repl.c) ---------- */
+
+/* Globals of the program's top level (where sx_eval_string runs, over the builtins).
+ * sx_get_global gives SX_ERR_RUNTIME when name is unbound; a macro's value is its macro object.
+ * sx_set_global defines or replaces name there (shadowing a builtin, as define does). */
+SX_API sx_status sx_get_global(sx_state *S, const char *name, sx_value *out);
+SX_API sx_status sx_set_global(sx_state *S, const char *name, sx_value v);
+
+/* Finds the next form in src[pos..len) without evaluating anything. Returns 1 with *end set so
+ * that src[pos..*end) holds the form (and any blanks or comments before it) — give that text to
+ * sx_eval_string to run the forms of an input one by one; 0 when only blanks and comments
+ * remain; -1 on a syntax error (the message in sx_error_message). */
+SX_API int sx_next_form(sx_state *S, const char *src, size_t len, size_t pos,
+                        const char *chunkname, size_t *end);
+
+/* "(NAME ARG-KINDS...)  one-line doc" for a primitive or library procedure, from
+ * spec/primitives.sx; NULL for other names. Lives as long as it is referenced (collected). */
+SX_API const char *sx_doc(sx_state *S, const char *name);
+
+/* The bytecode listing of a procedure (of a macro's transformer for a macro), its nested
+ * lambdas included; NULL with the reason in sx_error_message for primitives and non-procedures. */
+SX_API const char *sx_disassemble(sx_state *S, sx_value fn);
+
+#define SX_GLOBALS_USER 1    /* the program's own definitions */
+#define SX_GLOBALS_BUILTIN 2 /* primitives and library procedures (internal %names left out) */
+#define SX_GLOBALS_SPECIAL 4 /* special-form keywords; v is 0 for these */
+/* Calls fn once per bound global of the chosen sets, in no particular order. fn must not
+ * define or evaluate anything in S (printing values with sx_to_string is fine). */
+SX_API void sx_globals(sx_state *S, int which,
+                       void (*fn)(void *ud, const char *name, sx_value v), void *ud);
+
+/* Drops an sx_interrupt that arrived after the evaluation it was meant for had finished; a REPL
+ * calls it after each evaluation so that a late Ctrl-C cannot stop the next one. */
+SX_API void sx_clear_interrupt(sx_state *S);
+
+/* Bytes the collector has allocated since the process started, all states together (Boehm has
+ * one heap per process): sample it before and after a call to see what the call allocated. */
+SX_API uint64_t sx_allocated_bytes(sx_state *S);
 
 #ifdef __cplusplus
 }

@@ -143,7 +143,11 @@ typedef struct {
 } sx_dict;
 
 /* Flags of a proto */
-#define PROTO_REST 1 /* last parameter collects the remaining arguments */
+#define PROTO_REST 1   /* last parameter collects the remaining arguments */
+#define PROTO_NOJIT 2  /* never compile natively (unsupported or failed for good) */
+#define PROTO_QUEUED 4 /* a compile is pending */
+#define PROTO_PINNED 8 /* its native code is pinned in the cache (jit-pin!) */
+#define PROTO_BOXPARAM 16 /* some parameter is boxed (no entry into native code from a loop) */
 
 typedef struct jit_entry jit_entry; /* owned by jit/, opaque here */
 
@@ -161,8 +165,9 @@ typedef struct sx_proto {
   sx_val name;     /* symbol or nil */
   sx_val file;     /* string or nil */
   uint64_t id;     /* process-wide lambda id */
-  uint32_t calls;  /* call counter (calls + tail calls + loop iterations) */
-  uint32_t threshold;
+  int32_t calls;   /* call counter (calls, tail calls, loop iterations); negative = backed off */
+  uint16_t evictions; /* times its native code was evicted: each doubles its threshold */
+  uint16_t failures;  /* failed compiles */
   jit_entry *jit;  /* native code of this lambda, or NULL */
 } sx_proto;
 

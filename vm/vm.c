@@ -135,6 +135,18 @@ static int spread_apply(sx_state *S, sx_val *fnslot, int argc) {
   return newargc + (int)n;
 }
 
+/* The native code to run for a call of p, counting the call and compiling when it is hot
+ * (in sync mode the very call that reaches the threshold already runs native code). */
+static inline struct jit_entry *tier_check(sx_state *S, sx_proto *p) {
+  if (p->jit) return p->jit;
+  if (SX_UNLIKELY(++p->calls >= S->jit_threshold)) {
+    jit_hot(S, p);
+    if (p->jit) return p->jit;
+  }
+  S->jit_misses++;
+  return NULL;
+}
+
 /* Sets up a frame for closure fnslot[0] with argc arguments at fnslot+1; returns the base. */
 static inline sx_val *enter_closure(sx_state *S, sx_val *fnslot, int argc) {
   sx_closure *cl = CLOSURE(fnslot[0]);
@@ -160,8 +172,14 @@ static inline sx_val *enter_closure(sx_state *S, sx_val *fnslot, int argc) {
   f->cl = cl;
   f->base = base;
   f->pc = p->code;
-  p->calls++;
   return base;
+}
+
+/* Pushes the call compiled code handed back (SX_TAIL) at sp: callee, then arguments. */
+static inline sx_val *push_tail_call(sx_state *S, sx_val *sp) {
+  *sp++ = S->tail_fn;
+  for (int i = 0; i < S->tail_argc; i++) *sp++ = S->tail_args[i];
+  return sp;
 }
 
 #if defined(__GNUC__) && !SX_DEBUG_TRACE
@@ -312,6 +330,18 @@ static sx_val execute(sx_state *S, uint32_t stop) {
     if (SX_LIKELY(sx_is_closure(*fnslot))) {
       f->pc = pc;
       S->sp = sp;
+      struct jit_entry *je = tier_check(S, CLOSURE(*fnslot)->proto);
+      if (je && je->arity == (uint64_t)argc) {
+        sx_val r = jit_invoke(S, je, *fnslot, argc, fnslot + 1);
+        sp = fnslot;
+        if (r == SX_TAIL) {
+          sp = push_tail_call(S, sp);
+          argc = S->tail_argc;
+          goto do_call;
+        }
+        *sp++ = r;
+        DISPATCH();
+      }
       base = enter_closure(S, fnslot, argc);
       f = &S->frames[S->nframes - 1];
       cl = f->cl;
@@ -341,6 +371,20 @@ static sx_val execute(sx_state *S, uint32_t stop) {
   do_tailcall:
     fnslot = sp - argc - 1;
     if (SX_LIKELY(sx_is_closure(*fnslot))) {
+      SAVE();
+      struct jit_entry *je = tier_check(S, CLOSURE(*fnslot)->proto);
+      if (je && je->arity == (uint64_t)argc) {
+        sx_val r = jit_invoke(S, je, *fnslot, argc, fnslot + 1);
+        sp = fnslot;
+        if (r == SX_TAIL) {
+          sp = push_tail_call(S, sp);
+        do_tailcall_n:
+          argc = S->tail_argc;
+          goto do_tailcall;
+        }
+        *sp++ = r;
+        goto do_return;
+      }
       /* reuse this frame: move callee and arguments down to base[-1] */
       memmove(base - 1, fnslot, (size_t)(argc + 1) * sizeof(sx_val));
       S->nframes--;
@@ -373,9 +417,27 @@ static sx_val execute(sx_state *S, uint32_t stop) {
       SAVE();
       vm_poll(S);
     }
-    cl->proto->calls++;
-    sp = base + cl->proto->nlocals;
-    pc = cl->proto->code + A;
+    sx_proto *p = cl->proto;
+    if (SX_UNLIKELY(++p->calls >= S->jit_threshold)) {
+      SAVE();
+      jit_hot(S, p);
+    }
+    if (SX_UNLIKELY(p->jit != NULL) && !(p->h.flags & PROTO_BOXPARAM)) {
+      /* the loop's lambda got native code: go on natively from the loop head, which is the
+         lambda's entry with the new arguments already in the parameter slots */
+      SAVE();
+      sx_val r = jit_invoke(S, p->jit, sx_from_obj(cl), p->nparams, base);
+      sp = base + p->nlocals;
+      *sp++ = r;
+      if (r == SX_TAIL) {
+        sp--;
+        sp = push_tail_call(S, sp);
+        goto do_tailcall_n;
+      }
+      goto do_return;
+    }
+    sp = base + p->nlocals;
+    pc = p->code + A;
     DISPATCH();
   }
   CASE(RETURN) {
@@ -598,11 +660,26 @@ static sx_val execute(sx_state *S, uint32_t stop) {
   END_LOOP
 }
 
+static sx_val run_closure(sx_state *S, sx_val *fnslot, int argc);
+
 /* Runs the call prepared at S->sp (callee then argc arguments) to completion; errors caught
  * by try forms of this run resume here, others propagate to the enclosing protected point. */
 static sx_val run(sx_state *S, int argc) {
   sx_val *fnslot = S->sp;
   sx_val fn = fnslot[0];
+  struct jit_entry *je;
+  while (sx_is_closure(fn) && (je = tier_check(S, CLOSURE(fn)->proto)) &&
+         je->arity == (uint64_t)argc) {
+    vm_check_cstack(S);
+    sx_val r = jit_invoke(S, je, fn, argc, fnslot + 1);
+    if (r != SX_TAIL) {
+      S->sp = fnslot;
+      return r;
+    }
+    push_tail_call(S, fnslot);
+    fn = fnslot[0];
+    argc = S->tail_argc;
+  }
   if (sx_is_prim(fn)) {
     if (fn == S->apply_prim) {
       argc = spread_apply(S, fnslot, argc);
@@ -614,9 +691,16 @@ static sx_val run(sx_state *S, int argc) {
     return r;
   }
   if (!sx_is_closure(fn)) not_procedure(S, fn);
+  return run_closure(S, fnslot, argc);
+}
+
+/* Interprets closure fnslot[0] under this run's protected point. */
+static sx_val run_closure(sx_state *S, sx_val *fnslot, int argc) {
+  sx_val fn = fnslot[0];
   vm_check_cstack(S);
   uint32_t stop = S->nframes;
   uint32_t handlers0 = S->nhandlers;
+  uint32_t native_depth = S->native_depth;
   uint32_t level = ++S->level;
   vm_jmp j;
   j.prev = S->jmp;
@@ -628,6 +712,7 @@ static sx_val run(sx_state *S, int argc) {
       while (S->nhandlers > handlers0 && S->handlers[S->nhandlers - 1].level == level &&
              !S->handlers[S->nhandlers - 1].finally)
         S->nhandlers--;
+    S->native_depth = native_depth;
     if (S->nhandlers > handlers0 && S->handlers[S->nhandlers - 1].level == level) {
       vm_handler h = S->handlers[--S->nhandlers];
       S->nframes = h.frame + 1;

@@ -1,0 +1,430 @@
+/* cache.c — the per-state code cache: the tier-up policy, the table of native entries with its
+ * LRU budget, pinning, reset and statistics, and installing finished compiles at safe points.
+ *
+ * An entry belongs to one prototype, which points at it directly (p->jit), so calls never look
+ * anything up. The table refers to prototypes weakly: a finalizer on the prototype only marks
+ * its entry dead, and the next safe point drops it. Recency is a generation stamp written by the
+ * VM when it enters native code (native-to-native calls write nothing); the generation advances
+ * with every insert, as PyPy's loop_longevity does. */
+#include <gc/gc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache.h"
+#include "rt.h"
+#include "worker.h"
+
+#define DEFAULT_THRESHOLD 1000
+#define DEFAULT_BUDGET 5000
+#define MAX_PENDING 64
+#define MAX_EVICTION_DOUBLINGS 10
+#define NEVER (INT32_MIN / 2)
+
+static bool native_available = true; /* false after libgccjit failed to work at all */
+static bool warned;
+
+/* States with a native tier, so a release can check that none is running native code. */
+static jit_state *all_states;
+
+bool jit_available(void) { return native_available; }
+
+/* ---- entries ------------------------------------------------------------------------------ */
+
+static void proto_collected(void *obj, void *data) {
+  (void)obj;
+  ((struct jit_entry *)data)->dead = true;
+}
+
+static void watch_proto(struct jit_entry *e, bool on) {
+  GC_register_finalizer_no_order(e->proto, on ? proto_collected : NULL, on ? e : NULL, NULL, NULL);
+}
+
+static struct jit_entry *new_entry(sx_proto *p) {
+  struct jit_entry *e = calloc(1, sizeof(struct jit_entry));
+  if (!e) return NULL;
+  e->proto = p;
+  e->id = p->id;
+  e->arity = p->nparams;
+  watch_proto(e, true);
+  return e;
+}
+
+/* Forgets an entry that is not (or no longer) in the table. */
+static void free_entry(struct jit_entry *e) {
+  if (!e->dead) watch_proto(e, false);
+  if (e->code) jit_code_unref(e->code);
+  free(e);
+}
+
+static void table_add(jit_state *J, struct jit_entry *e) {
+  if (J->n == J->cap) {
+    size_t ncap = J->cap ? J->cap * 2 : 64;
+    struct jit_entry **ne = realloc(J->entries, ncap * sizeof(*ne));
+    if (!ne) return;
+    J->entries = ne;
+    J->cap = ncap;
+  }
+  J->entries[J->n++] = e;
+}
+
+/* Removes entry i: the prototype runs in the VM again, with its counter reset and its own
+ * threshold doubled for every eviction, so churn cannot recompile it on every call. */
+static void table_remove(sx_state *S, size_t i, bool evicted) {
+  jit_state *J = S->jit;
+  struct jit_entry *e = J->entries[i];
+  J->entries[i] = J->entries[--J->n];
+  if (!e->dead) {
+    sx_proto *p = e->proto;
+    p->jit = NULL;
+    p->h.flags &= (uint8_t)~PROTO_QUEUED;
+    if (evicted && p->evictions < MAX_EVICTION_DOUBLINGS) p->evictions++;
+    int64_t back = (int64_t)S->jit_threshold * ((1 << p->evictions) - 1);
+    p->calls = back > -NEVER ? NEVER : (int32_t)-back;
+  }
+  if (evicted) J->evictions++;
+  free_entry(e);
+}
+
+static size_t find_lru(jit_state *J) {
+  size_t best = (size_t)-1;
+  uint64_t oldest = UINT64_MAX;
+  for (size_t i = 0; i < J->n; i++) {
+    struct jit_entry *e = J->entries[i];
+    if (e->pinned && !e->dead) continue;
+    uint64_t age = e->dead ? 0 : e->last_used;
+    if (age < oldest) oldest = age, best = i;
+  }
+  return best;
+}
+
+static int cmp_ptr(const void *a, const void *b) {
+  uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Mapped bytes of the distinct compiled objects this state's entries use. */
+size_t jit_code_bytes(jit_state *J) {
+  if (!J->n) return 0;
+  uintptr_t *objs = malloc(J->n * sizeof(uintptr_t));
+  if (!objs) return 0;
+  size_t k = 0;
+  for (size_t i = 0; i < J->n; i++)
+    if (J->entries[i]->code) objs[k++] = (uintptr_t)J->entries[i]->code->obj;
+  qsort(objs, k, sizeof(uintptr_t), cmp_ptr);
+  size_t total = 0;
+  for (size_t i = 0; i < k; i++)
+    if (i == 0 || objs[i] != objs[i - 1]) total += ((jit_object *)objs[i])->code_bytes;
+  free(objs);
+  return total;
+}
+
+/* Makes room for one more entry under the entry and byte budgets (never evicting pinned ones);
+ * false when nothing can be evicted. */
+static bool make_room(sx_state *S) {
+  jit_state *J = S->jit;
+  while ((long)J->n >= J->budget) {
+    size_t i = find_lru(J);
+    if (i == (size_t)-1) return false;
+    table_remove(S, i, !J->entries[i]->dead);
+  }
+  if (J->code_budget) {
+    while (J->n && jit_code_bytes(J) > J->code_budget) {
+      size_t i = find_lru(J);
+      if (i == (size_t)-1) break;
+      table_remove(S, i, !J->entries[i]->dead);
+    }
+  }
+  return true;
+}
+
+static void install(sx_state *S, struct jit_entry *e, jit_code *code) {
+  jit_state *J = S->jit;
+  e->code = code;
+  e->fn = code->fn;
+  sx_proto *p = e->proto;
+  if (!make_room(S)) {
+    free_entry(e);
+    p->h.flags &= (uint8_t)~PROTO_QUEUED;
+    p->calls = 0;
+    return;
+  }
+  J->generation++;
+  e->last_used = J->generation;
+  e->pinned = (p->h.flags & PROTO_PINNED) != 0;
+  p->jit = e;
+  p->h.flags &= (uint8_t)~PROTO_QUEUED;
+  table_add(J, e);
+}
+
+/* ---- finished compiles ---------------------------------------------------------------------- */
+
+static void log_compile(sx_state *S, jit_job *j) {
+  if (!S->jit->log) return;
+  fprintf(stderr, "jit: lambda %llu %s: %u instructions, %.1f ms%s%s\n",
+          (unsigned long long)j->entry->id, j->name, j->shape->ncode, j->ms, j->fn ? "" : ", failed: ",
+          j->fn ? "" : j->err);
+}
+
+/* Installs (or discards) one finished job on the VM thread. */
+static void finish_job(sx_state *S, jit_job *j) {
+  jit_state *J = S->jit;
+  struct jit_entry *e = j->entry;
+  J->pending--;
+  log_compile(S, j);
+  if (j->fn) {
+    J->compiled++;
+    J->compile_ms += j->ms;
+    jit_code *code = jit_store_add(j->shape, j->fn, j->obj);
+    if (code && code->shape != j->shape) {
+      J->shared++;
+      jit_shape_free(j->shape);
+    }
+    jit_object_unref(j->obj); /* the batch's hold */
+    if (!code || e->dead) {
+      if (code) jit_code_unref(code);
+      free_entry(e);
+    } else {
+      install(S, e, code);
+    }
+  } else {
+    jit_shape_free(j->shape);
+    if (!e->dead) {
+      sx_proto *p = e->proto;
+      p->h.flags &= (uint8_t)~PROTO_QUEUED;
+      if (strstr(j->err, "killed") || strstr(j->err, "signal")) {
+        p->calls = 0; /* its helpers were killed (Ctrl-C): not the lambda's fault, retry later */
+      } else {
+        J->failed++;
+        if (++p->failures >= 3) p->h.flags |= PROTO_NOJIT;
+        p->calls = -(S->jit_threshold << (p->failures * 2 > 20 ? 20 : p->failures * 2));
+      }
+    }
+    free_entry(e);
+  }
+  free(j);
+}
+
+void jit_job_done(jit_job *j) {
+  pthread_mutex_lock(jit_lock());
+  sx_state *S = j->S;
+  if (!S) {
+    pthread_mutex_unlock(jit_lock());
+    if (j->obj) jit_object_unref(j->obj);
+    jit_shape_free(j->shape);
+    free(j->entry); /* an orphan's entry was already detached from its prototype */
+    free(j);
+    return;
+  }
+  j->next = S->jit->done;
+  S->jit->done = j;
+  S->jit->inflight--;
+  __atomic_fetch_or(&S->interrupt, 2, __ATOMIC_SEQ_CST); /* ask for a safe point */
+  pthread_cond_broadcast(&S->jit->idle);
+  pthread_mutex_unlock(jit_lock());
+}
+
+static bool native_running_anywhere(void) {
+  for (jit_state *J = all_states; J; J = J->next)
+    if (J->owner->native_depth) return true;
+  return false;
+}
+
+void jit_safe_point(sx_state *S) {
+  jit_state *J = S->jit;
+  if (!J) return;
+  __atomic_fetch_and(&S->interrupt, ~2, __ATOMIC_SEQ_CST);
+  pthread_mutex_lock(jit_lock());
+  jit_job *done = J->done;
+  J->done = NULL;
+  pthread_mutex_unlock(jit_lock());
+  while (done) {
+    jit_job *next = done->next;
+    finish_job(S, done);
+    done = next;
+  }
+  for (size_t i = 0; i < J->n;)
+    if (J->entries[i]->dead) table_remove(S, i, false);
+    else i++;
+  if (!jit_graveyard_empty()) {
+    pthread_mutex_lock(jit_lock());
+    bool busy = native_running_anywhere();
+    pthread_mutex_unlock(jit_lock());
+    if (!busy) jit_release_graveyard();
+  }
+}
+
+/* ---- the tier-up policy ---------------------------------------------------------------------- */
+
+void jit_hot(sx_state *S, sx_proto *p) {
+  jit_state *J = S->jit;
+  if (!J || p->jit) return;
+  if (J->done || (S->interrupt & 2)) jit_safe_point(S);
+  if (p->jit) return;
+  if (!native_available || J->budget <= 0 || (p->h.flags & (PROTO_NOJIT | PROTO_QUEUED))) {
+    p->calls = NEVER;
+    return;
+  }
+  if (!jit_can_compile(p)) {
+    p->h.flags |= PROTO_NOJIT;
+    p->calls = NEVER;
+    return;
+  }
+  jit_shape *shape = jit_shape_of(p);
+  struct jit_entry *e = shape ? new_entry(p) : NULL;
+  if (!e) {
+    jit_shape_free(shape);
+    p->calls = 0;
+    return;
+  }
+  jit_code *code = jit_store_find(shape);
+  if (code) { /* the same code is already compiled: share it */
+    J->shared++;
+    jit_shape_free(shape);
+    install(S, e, code);
+    return;
+  }
+  jit_job *j = calloc(1, sizeof(jit_job));
+  if (!j) {
+    jit_shape_free(shape);
+    free_entry(e);
+    return;
+  }
+  j->shape = shape;
+  j->S = S;
+  j->entry = e;
+  snprintf(j->name, sizeof j->name, "%s",
+           sx_is_symbol(p->name) ? STR(SYM(p->name)->name)->data : "<lambda>");
+  p->h.flags |= PROTO_QUEUED;
+  p->calls = NEVER;
+  J->pending++;
+  if (J->sync) {
+    jit_compile_batch(&j, 1);
+    if (!j->fn && strstr(j->err, "no libgccjit")) native_available = false;
+    finish_job(S, j);
+    return;
+  }
+  pthread_mutex_lock(jit_lock());
+  J->inflight++;
+  pthread_mutex_unlock(jit_lock());
+  jit_job *dropped = jit_enqueue(j, MAX_PENDING);
+  if (dropped) {
+    /* the stalest request makes way; its lambda may ask again when it is hot again */
+    sx_state *DS = dropped->S;
+    pthread_mutex_lock(jit_lock());
+    if (DS) DS->jit->inflight--;
+    pthread_mutex_unlock(jit_lock());
+    if (DS) {
+      DS->jit->pending--;
+      DS->jit->dropped++;
+      if (!dropped->entry->dead) {
+        dropped->entry->proto->h.flags &= (uint8_t)~PROTO_QUEUED;
+        dropped->entry->proto->calls = 0;
+      }
+      free_entry(dropped->entry);
+    } else {
+      free(dropped->entry);
+    }
+    jit_shape_free(dropped->shape);
+    free(dropped);
+  }
+}
+
+/* ---- calling native code ---------------------------------------------------------------------- */
+
+typedef sx_val (*fn0)(sx_state *, sx_closure *);
+typedef sx_val (*fn1)(sx_state *, sx_closure *, sx_val);
+typedef sx_val (*fn2)(sx_state *, sx_closure *, sx_val, sx_val);
+typedef sx_val (*fn3)(sx_state *, sx_closure *, sx_val, sx_val, sx_val);
+typedef sx_val (*fn4)(sx_state *, sx_closure *, sx_val, sx_val, sx_val, sx_val);
+typedef sx_val (*fnv)(sx_state *, sx_closure *, sx_val *);
+
+sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc, sx_val *a) {
+  sx_closure *cl = CLOSURE(fn);
+  e->last_used = S->jit->generation;
+  e->hits++;
+  S->jit_hits++;
+  S->native_depth++;
+  sx_val r;
+  switch (argc) {
+  case 0: r = ((fn0)e->fn)(S, cl); break;
+  case 1: r = ((fn1)e->fn)(S, cl, a[0]); break;
+  case 2: r = ((fn2)e->fn)(S, cl, a[0], a[1]); break;
+  case 3: r = ((fn3)e->fn)(S, cl, a[0], a[1], a[2]); break;
+  case 4: r = ((fn4)e->fn)(S, cl, a[0], a[1], a[2], a[3]); break;
+  default: r = ((fnv)e->fn)(S, cl, a); break;
+  }
+  S->native_depth--;
+  return r;
+}
+
+/* ---- states ------------------------------------------------------------------------------------ */
+
+void jit_restore_stack_limit(sx_state *S) { (void)S; }
+
+void jit_open(sx_state *S) {
+  jit_worker_init();
+  jit_rt_init(S);
+  jit_state *J = calloc(1, sizeof(jit_state));
+  if (!J) return;
+  J->owner = S;
+  J->budget = S->cfg.jit_budget > 0 ? S->cfg.jit_budget : S->cfg.jit_budget < 0 ? 0 : DEFAULT_BUDGET;
+  J->sync = S->cfg.jit_sync != 0;
+  const char *log = getenv("SX_JIT_LOG");
+  J->log = log && *log && strcmp(log, "0");
+  pthread_cond_init(&J->idle, NULL);
+  bool on = (S->cfg.capabilities & SX_CAP_NATIVE) && S->cfg.jit_threshold >= 0 && native_available;
+  J->threshold = S->cfg.jit_threshold > 0 ? S->cfg.jit_threshold : DEFAULT_THRESHOLD;
+  S->jit_threshold = on ? J->threshold : INT32_MAX;
+  S->jit = J;
+  pthread_mutex_lock(jit_lock());
+  J->next = all_states;
+  all_states = J;
+  pthread_mutex_unlock(jit_lock());
+  if (on && !warned && !getenv("SX_JIT_NO_CHECK")) {
+    /* nothing to check eagerly: a missing libgccjit shows at the first compile */
+  }
+}
+
+void jit_close(sx_state *S) {
+  jit_state *J = S->jit;
+  if (!J) return;
+  /* queued jobs are dropped; jobs being compiled finish and are discarded as orphans */
+  jit_job *q = jit_dequeue_state(S);
+  pthread_mutex_lock(jit_lock());
+  for (jit_job *j = q; j; j = j->next) J->inflight--;
+  while (J->inflight > 0) pthread_cond_wait(&J->idle, jit_lock());
+  for (jit_state **p = &all_states; *p; p = &(*p)->next)
+    if (*p == J) {
+      *p = J->next;
+      break;
+    }
+  jit_job *done = J->done;
+  J->done = NULL;
+  pthread_mutex_unlock(jit_lock());
+  while (q) {
+    jit_job *next = q->next;
+    jit_shape_free(q->shape);
+    free_entry(q->entry);
+    free(q);
+    q = next;
+  }
+  while (done) {
+    jit_job *next = done->next;
+    if (done->obj) jit_object_unref(done->obj);
+    jit_shape_free(done->shape);
+    free_entry(done->entry);
+    free(done);
+    done = next;
+  }
+  while (J->n) table_remove(S, J->n - 1, false);
+  free(J->entries);
+  pthread_cond_destroy(&J->idle);
+  free(J);
+  S->jit = NULL;
+  pthread_mutex_lock(jit_lock());
+  bool busy = native_running_anywhere();
+  pthread_mutex_unlock(jit_lock());
+  if (!busy) jit_release_graveyard();
+}

@@ -1,0 +1,50 @@
+/* jit.h — the native tier as the VM sees it: hot lambdas are compiled through libgccjit and
+ * kept in one bounded code cache per state. vm/ calls only what is declared here.
+ *
+ * Calling convention of compiled code. A lambda with n <= JIT_REG_ARGS fixed parameters compiles
+ * to   sx_val f(sx_state *S, sx_closure *self, sx_val a0, ..., sx_val a{n-1})
+ * and one with more to   sx_val f(sx_state *S, sx_closure *self, sx_val *args).
+ * Compiled code calls other compiled code directly (after checking the callee's current entry)
+ * and makes proper tail calls with GCC's must-tail calls; a tail call to anything else is handed
+ * back to the caller by returning SX_TAIL with the call left in S->tail_*, so neither tier's
+ * C stack grows in a tail-call chain that crosses tiers. */
+#ifndef SX_JIT_H
+#define SX_JIT_H
+
+#include "../vm/value.h"
+
+#define JIT_REG_ARGS 4
+#define JIT_MAX_ARGS 16
+#define SX_TAIL SX_CONST(7) /* "call S->tail_fn with S->tail_args", returned by compiled code */
+
+typedef struct jit_code jit_code;
+
+/* The native code of one lambda (prototype), in the state's code cache. */
+struct jit_entry {
+  void *fn;        /* entry point (first field: compiled code loads it at offset 0) */
+  uint64_t arity;  /* fixed parameter count (offset 8) */
+  jit_code *code;  /* shared compiled code (dedup by shape) */
+  sx_proto *proto; /* weak: the cache never keeps a prototype alive */
+  uint64_t id;     /* lambda id */
+  uint64_t last_used;
+  uint64_t hits;
+  bool pinned;
+  bool dead; /* its prototype was collected: drop at the next safe point */
+};
+
+/* Per-state settings and counters, kept in sx_state (jit/cache.c owns the rest). */
+typedef struct jit_state jit_state;
+
+SX_INTERNAL void jit_open(sx_state *S);
+SX_INTERNAL void jit_close(sx_state *S);
+/* p's call counter reached the threshold. */
+SX_INTERNAL void jit_hot(sx_state *S, sx_proto *p);
+/* Safe point: install finished compiles, drop dead entries, release unused code. */
+SX_INTERNAL void jit_safe_point(sx_state *S);
+/* Calls the native code of closure fn with argc arguments (argc == entry arity). */
+SX_INTERNAL sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc,
+                              sx_val *args);
+/* Whether the native tier is available in this process (libgccjit found and working). */
+SX_INTERNAL bool jit_available(void);
+
+#endif

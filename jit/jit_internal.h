@@ -1,0 +1,50 @@
+/* jit_internal.h — what the files of jit/ share: shapes (immutable snapshots of bytecode that
+ * the compile worker reads), compiled objects and code, the per-state cache. */
+#ifndef SX_JIT_INTERNAL_H
+#define SX_JIT_INTERNAL_H
+
+#include <libgccjit.h>
+#include <pthread.h>
+
+#include "../vm/state.h"
+#include "jit.h"
+
+/* What compiled code depends on, copied off the GC heap on the VM thread: the worker never
+ * touches the collected heap. Equal shapes compile to interchangeable code. */
+typedef struct jit_shape {
+  uint32_t ncode;
+  uint16_t nparams, nlocals, maxstack, flags;
+  uint32_t *code;
+  uint16_t *child_nfree; /* per instruction: nfree of the proto a CLOSURE makes, else 0 */
+  uint64_t hash;
+} jit_shape;
+
+/* One libgccjit result (one compile, possibly of a batch): released when its last code goes
+ * and no native frame can be running it. */
+typedef struct jit_object {
+  gcc_jit_result *result;
+  int refs;
+  size_t code_bytes;
+  struct jit_object *next_dead;
+} jit_object;
+
+/* Compiled code for one shape, shared (reference counted) by every entry with that shape. */
+struct jit_code {
+  jit_shape *shape;
+  void *fn;
+  jit_object *obj;
+  int refs;
+  struct jit_code *next; /* in the dedup table bucket */
+};
+
+SX_INTERNAL jit_shape *jit_shape_of(sx_proto *p);
+SX_INTERNAL void jit_shape_free(jit_shape *s);
+SX_INTERNAL bool jit_shape_equal(const jit_shape *a, const jit_shape *b);
+SX_INTERNAL bool jit_can_compile(sx_proto *p);
+
+/* lower.c: adds one function for shape to ctx, named name; false (with a reason) when the
+ * shape uses something compiled code cannot do. */
+SX_INTERNAL bool jit_lower(gcc_jit_context *ctx, const jit_shape *shape, const char *name);
+SX_INTERNAL void jit_context_options(gcc_jit_context *ctx);
+
+#endif

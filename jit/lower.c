@@ -1,0 +1,824 @@
+/* lower.c — bytecode to libgccjit IR, one C function per lambda.
+ *
+ * The VM's locals and operand-stack slots become C locals (the stack depth at every instruction
+ * is known statically), so GCC keeps them in registers. Fast paths are inline: fixnum arithmetic
+ * with overflow checks, comparisons, pairs, vectors, globals, captured variables; everything
+ * else calls the same runtime the VM uses, through S->rt[]. Constants are loaded at run time
+ * from the closure's prototype, so the code embeds no heap address and equal shapes can share
+ * one compiled function. Every opcode is handled in the switch below (-Werror=switch), so an
+ * opcode the lowering forgot is a build error. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jit_internal.h"
+#include "rt.h"
+
+#pragma GCC diagnostic error "-Wswitch"
+
+typedef struct {
+  gcc_jit_context *ctx;
+  const jit_shape *sh;
+  gcc_jit_type *u64, *i64, *u64p, *boolt, *intt, *longt, *vptr;
+  gcc_jit_function *fn;
+  gcc_jit_rvalue *S, *self, *consts;
+  gcc_jit_lvalue **l, **s;
+  gcc_jit_lvalue *res, *ovf, *argbuf;
+  gcc_jit_block **blocks;
+  gcc_jit_block *cur;
+  gcc_jit_function *b_add, *b_sub, *b_mul, *b_expect, *b_frame;
+  int *depth;
+  int nblock, ntmp;
+  char why[160];
+} lw;
+
+#define CTX (w->ctx)
+
+static gcc_jit_rvalue *k64(lw *w, int64_t v) {
+  return gcc_jit_context_new_rvalue_from_long(CTX, w->u64, (long)v);
+}
+static gcc_jit_rvalue *rv(gcc_jit_lvalue *l) { return gcc_jit_lvalue_as_rvalue(l); }
+static gcc_jit_rvalue *ptr(lw *w, gcc_jit_rvalue *v) {
+  return gcc_jit_context_new_bitcast(CTX, NULL, v, w->u64p);
+}
+static gcc_jit_lvalue *at(lw *w, gcc_jit_rvalue *p, int64_t idx) {
+  return gcc_jit_context_new_array_access(
+      CTX, NULL, p, gcc_jit_context_new_rvalue_from_int(CTX, w->intt, (int)idx));
+}
+/* word idx of the object a value points to */
+static gcc_jit_lvalue *word(lw *w, gcc_jit_rvalue *v, int64_t idx) { return at(w, ptr(w, v), idx); }
+static gcc_jit_lvalue *sfield(lw *w, size_t offset) { return at(w, w->S, (int64_t)(offset / 8)); }
+static gcc_jit_rvalue *bin(lw *w, enum gcc_jit_binary_op op, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
+  return gcc_jit_context_new_binary_op(CTX, NULL, op, w->u64, a, b);
+}
+static gcc_jit_rvalue *cmp(lw *w, enum gcc_jit_comparison op, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
+  return gcc_jit_context_new_comparison(CTX, NULL, op, a, b);
+}
+static gcc_jit_rvalue *as_i64(lw *w, gcc_jit_rvalue *v) {
+  return gcc_jit_context_new_cast(CTX, NULL, v, w->i64);
+}
+static gcc_jit_rvalue *land(lw *w, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
+  return gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_AND, w->boolt, a, b);
+}
+/* __builtin_expect(cond, likely) */
+static gcc_jit_rvalue *expect(lw *w, gcc_jit_rvalue *cond, int likely) {
+  gcc_jit_rvalue *args[2] = {gcc_jit_context_new_cast(CTX, NULL, cond, w->longt),
+                             gcc_jit_context_new_rvalue_from_long(CTX, w->longt, likely)};
+  gcc_jit_rvalue *e = gcc_jit_context_new_call(CTX, NULL, w->b_expect, 2, args);
+  return cmp(w, GCC_JIT_COMPARISON_NE, e, gcc_jit_context_new_rvalue_from_long(CTX, w->longt, 0));
+}
+/* boolean value from a C condition: false is 10, true 18 */
+static gcc_jit_rvalue *boolval(lw *w, gcc_jit_rvalue *cond) {
+  gcc_jit_rvalue *i = gcc_jit_context_new_cast(CTX, NULL, cond, w->intt);
+  i = gcc_jit_context_new_cast(CTX, NULL, i, w->u64);
+  return bin(w, GCC_JIT_BINARY_OP_PLUS, k64(w, (int64_t)SX_FALSE),
+             bin(w, GCC_JIT_BINARY_OP_LSHIFT, i, k64(w, 3)));
+}
+static gcc_jit_rvalue *truthy(lw *w, gcc_jit_rvalue *v) {
+  return cmp(w, GCC_JIT_COMPARISON_NE, bin(w, GCC_JIT_BINARY_OP_BITWISE_OR, v, k64(w, 8)),
+             k64(w, (int64_t)SX_FALSE));
+}
+static gcc_jit_rvalue *is_ptr(lw *w, gcc_jit_rvalue *v) {
+  return cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, v, k64(w, 7)), k64(w, 0));
+}
+static gcc_jit_rvalue *type_is(lw *w, gcc_jit_rvalue *v, int type) {
+  return cmp(w, GCC_JIT_COMPARISON_EQ,
+             bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, rv(word(w, v, 0)), k64(w, 0xff)), k64(w, type));
+}
+static gcc_jit_rvalue *both_fix(lw *w, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
+  return cmp(w, GCC_JIT_COMPARISON_EQ,
+             bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, a, b), k64(w, 3)),
+             k64(w, 1));
+}
+
+static gcc_jit_block *newblock(lw *w) { return gcc_jit_function_new_block(w->fn, NULL); }
+
+static gcc_jit_lvalue *new_tmp(lw *w, gcc_jit_type *t) {
+  char name[24];
+  snprintf(name, sizeof name, "t%d", w->ntmp++);
+  return gcc_jit_function_new_local(w->fn, NULL, t, name);
+}
+
+/* Address of the first element of a local array, as a u64 pointer. */
+static gcc_jit_rvalue *arr_base(lw *w, gcc_jit_lvalue *arr) {
+  return gcc_jit_lvalue_get_address(
+      gcc_jit_context_new_array_access(w->ctx, NULL, gcc_jit_lvalue_as_rvalue(arr),
+                                       gcc_jit_context_new_rvalue_from_int(w->ctx, w->intt, 0)),
+      NULL);
+}
+
+static void assign(lw *w, gcc_jit_lvalue *l, gcc_jit_rvalue *r) {
+  gcc_jit_block_add_assignment(w->cur, NULL, l, r);
+}
+
+/* Calls runtime helper k with the given arguments; returns the call (u64). */
+static gcc_jit_rvalue *helper(lw *w, int k, int n, gcc_jit_rvalue **args) {
+  gcc_jit_type *types[8];
+  for (int i = 0; i < n; i++) types[i] = gcc_jit_rvalue_get_type(args[i]);
+  gcc_jit_type *fpt = gcc_jit_context_new_function_ptr_type(CTX, NULL, w->u64, n, types, 0);
+  gcc_jit_rvalue *fp = gcc_jit_context_new_bitcast(
+      CTX, NULL, rv(sfield(w, offsetof(sx_state, rt) + (size_t)k * sizeof(void *))), fpt);
+  return gcc_jit_context_new_call_through_ptr(CTX, NULL, fp, n, args);
+}
+
+static void helper_stmt(lw *w, int k, int n, gcc_jit_rvalue **args) {
+  gcc_jit_block_add_eval(w->cur, NULL, helper(w, k, n, args));
+}
+
+/* The slow path of an inlined primitive: result into dst. */
+static void prim_slow(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b,
+                      gcc_jit_rvalue *c) {
+  gcc_jit_rvalue *args[5] = {w->S, k64(w, op), a, b ? b : k64(w, 0), c ? c : k64(w, 0)};
+  assign(w, dst, helper(w, RT_PRIM, 5, args));
+}
+
+/* if (likely(cond)) { fast } else { slow } ; continue in the returned join block */
+typedef struct {
+  gcc_jit_block *fast, *slow, *join;
+} split;
+
+static split branch(lw *w, gcc_jit_rvalue *cond, int likely) {
+  split sp = {newblock(w), newblock(w), newblock(w)};
+  gcc_jit_block_end_with_conditional(w->cur, NULL, likely >= 0 ? expect(w, cond, likely) : cond,
+                                     sp.fast, sp.slow);
+  return sp;
+}
+
+static void goto_join(lw *w, split *sp) { gcc_jit_block_end_with_jump(w->cur, NULL, sp->join); }
+
+static gcc_jit_type *entry_type(lw *w, int n) {
+  gcc_jit_type *types[2 + JIT_REG_ARGS];
+  types[0] = w->u64p;
+  types[1] = w->u64p;
+  if (n > JIT_REG_ARGS) {
+    types[2] = w->u64p;
+    return gcc_jit_context_new_function_ptr_type(CTX, NULL, w->u64, 3, types, 0);
+  }
+  for (int i = 0; i < n; i++) types[2 + i] = w->u64;
+  return gcc_jit_context_new_function_ptr_type(CTX, NULL, w->u64, 2 + n, types, 0);
+}
+
+/* The argument list for an entry of arity n, arguments from stack slots first..first+n. */
+static int entry_args(lw *w, int n, int first, gcc_jit_rvalue *fnv, gcc_jit_rvalue **args,
+                      bool tail) {
+  args[0] = w->S;
+  args[1] = ptr(w, fnv);
+  if (n <= JIT_REG_ARGS) {
+    for (int i = 0; i < n; i++) args[2 + i] = rv(w->s[first + i]);
+    return 2 + n;
+  }
+  /* many arguments: through memory — for a tail call a VM-owned area, never this C frame */
+  gcc_jit_lvalue *area0 = tail ? sfield(w, offsetof(sx_state, tail_args)) : gcc_jit_context_new_array_access(CTX, NULL, rv(w->argbuf), gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0));
+  gcc_jit_rvalue *base = gcc_jit_lvalue_get_address(area0, NULL);
+  for (int i = 0; i < n; i++) assign(w, at(w, base, i), rv(w->s[first + i]));
+  args[2] = base;
+  return 3;
+}
+
+/* Stores the callee and arguments in S->tail_* and returns SX_TAIL. */
+static void hand_back_tail(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
+  assign(w, sfield(w, offsetof(sx_state, tail_fn)), fnv);
+  gcc_jit_rvalue *argc = gcc_jit_context_new_rvalue_from_int(CTX, w->intt, n);
+  gcc_jit_rvalue *argcp = gcc_jit_lvalue_get_address(sfield(w, offsetof(sx_state, tail_argc)), NULL);
+  gcc_jit_block_add_assignment(
+      w->cur, NULL, gcc_jit_rvalue_dereference(gcc_jit_context_new_bitcast(CTX, NULL, argcp, gcc_jit_type_get_pointer(w->intt)), NULL),
+      argc);
+  for (int i = 0; i < n; i++)
+    assign(w, sfield(w, offsetof(sx_state, tail_args) + (size_t)i * 8), rv(w->s[first + i]));
+  gcc_jit_block_end_with_return(w->cur, NULL, k64(w, (int64_t)SX_TAIL));
+}
+
+/* The native entry of callee value fnv if it has one of arity n, else 0 (as an rvalue chain):
+ * emits the checks, leaving w->cur in the block where `entry` (a local) is set. */
+static gcc_jit_rvalue *native_entry_check(lw *w, gcc_jit_rvalue *fnv, int n, gcc_jit_lvalue *entry) {
+  /* closure? -> proto -> jit entry -> arity */
+  assign(w, entry, k64(w, 0));
+  split a = branch(w, land(w, is_ptr(w, fnv), cmp(w, GCC_JIT_COMPARISON_NE, fnv, k64(w, 0))), 1);
+  w->cur = a.fast;
+  split b = branch(w, type_is(w, fnv, T_CLOSURE), 1);
+  w->cur = b.fast;
+  gcc_jit_rvalue *proto = rv(word(w, fnv, offsetof(sx_closure, proto) / 8));
+  gcc_jit_lvalue *e = word(w, proto, offsetof(sx_proto, jit) / 8);
+  assign(w, entry, rv(e));
+  split c = branch(w, cmp(w, GCC_JIT_COMPARISON_NE, rv(entry), k64(w, 0)), 1);
+  w->cur = c.fast;
+  split d = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(word(w, rv(entry), 1)), k64(w, n)), 1);
+  w->cur = d.slow;
+  assign(w, entry, k64(w, 0));
+  gcc_jit_block_end_with_jump(w->cur, NULL, d.join);
+  gcc_jit_block_end_with_jump(d.fast, NULL, d.join);
+  w->cur = d.join;
+  gcc_jit_block_end_with_jump(w->cur, NULL, c.join);
+  gcc_jit_block_end_with_jump(c.slow, NULL, c.join);
+  w->cur = c.join;
+  gcc_jit_block_end_with_jump(w->cur, NULL, b.join);
+  gcc_jit_block_end_with_jump(b.slow, NULL, b.join);
+  w->cur = b.join;
+  gcc_jit_block_end_with_jump(w->cur, NULL, a.join);
+  gcc_jit_block_end_with_jump(a.slow, NULL, a.join);
+  w->cur = a.join;
+  return cmp(w, GCC_JIT_COMPARISON_NE, rv(entry), k64(w, 0));
+}
+
+/* w->res = call of fnv through its native entry when it has one of arity n, else the VM. */
+static void call_native_or_vm(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
+  gcc_jit_rvalue *args[2 + JIT_MAX_ARGS + 1];
+  gcc_jit_lvalue *entry = new_tmp(w, w->u64);
+  gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry);
+  split nv = branch(w, has, 1);
+  w->cur = nv.fast;
+  int na = entry_args(w, n, first, fnv, args, false);
+  gcc_jit_rvalue *fp = gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, rv(entry), 0)), entry_type(w, n));
+  assign(w, w->res, gcc_jit_context_new_call_through_ptr(CTX, NULL, fp, na, args));
+  goto_join(w, &nv);
+  w->cur = nv.slow;
+  gcc_jit_rvalue *base = arr_base(w, w->argbuf);
+  for (int i = 0; i < n; i++) assign(w, at(w, base, i), rv(w->s[first + i]));
+  gcc_jit_rvalue *ca[4] = {w->S, fnv, k64(w, n), base};
+  assign(w, w->res, helper(w, RT_CALL, 4, ca));
+  goto_join(w, &nv);
+  w->cur = nv.join;
+}
+
+static gcc_jit_lvalue *interrupt_flag(lw *w) {
+  gcc_jit_type *vint = gcc_jit_type_get_pointer(gcc_jit_type_get_volatile(w->intt));
+  gcc_jit_rvalue *addr = gcc_jit_lvalue_get_address(sfield(w, offsetof(sx_state, interrupt)), NULL);
+  return gcc_jit_context_new_array_access(CTX, NULL, gcc_jit_context_new_bitcast(CTX, NULL, addr, vint),
+                                          gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0));
+}
+
+/* On a back edge: let an interrupt (or a requested safe point) in. */
+static void poll_point(lw *w) {
+  split poll = branch(w, cmp(w, GCC_JIT_COMPARISON_NE, rv(interrupt_flag(w)),
+                             gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0)), 0);
+  w->cur = poll.fast;
+  gcc_jit_rvalue *pa[1] = {w->S};
+  helper_stmt(w, RT_POLL, 1, pa);
+  goto_join(w, &poll);
+  w->cur = poll.slow;
+  goto_join(w, &poll);
+  w->cur = poll.join;
+}
+
+static void lower_call(lw *w, int d, int n, bool tail) {
+  int fs = d - n - 1;
+  gcc_jit_rvalue *fnv = rv(w->s[fs]);
+  gcc_jit_rvalue *args[2 + JIT_MAX_ARGS + 1];
+  gcc_jit_rvalue *selfv = gcc_jit_context_new_bitcast(CTX, NULL, w->self, w->u64);
+  bool self_ok = n == w->sh->nparams && !(w->sh->flags & PROTO_REST);
+
+  if (tail) {
+    if (self_ok) {
+      /* a self tail call is a jump back to the start */
+      split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, fnv, selfv), -1);
+      w->cur = sp.fast;
+      poll_point(w);
+      for (int i = 0; i < n; i++) assign(w, w->l[i], rv(w->s[fs + 1 + i]));
+      gcc_jit_block_end_with_jump(w->cur, NULL, w->blocks[0]);
+      gcc_jit_block_end_with_jump(sp.join, NULL, w->blocks[0]); /* unused */
+      w->cur = sp.slow;
+    }
+    poll_point(w);
+    gcc_jit_lvalue *entry = new_tmp(w, w->u64);
+    gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry);
+    split nv = branch(w, has, 1);
+    w->cur = nv.fast;
+    int na = entry_args(w, n, fs + 1, fnv, args, true);
+    gcc_jit_rvalue *fp = gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, rv(entry), 0)), entry_type(w, n));
+    gcc_jit_rvalue *call = gcc_jit_context_new_call_through_ptr(CTX, NULL, fp, na, args);
+    gcc_jit_rvalue_set_bool_require_tail_call(call, 1);
+    gcc_jit_block_end_with_return(w->cur, NULL, call);
+    w->cur = nv.slow;
+    hand_back_tail(w, fnv, n, fs + 1);
+    gcc_jit_block_end_with_return(nv.join, NULL, k64(w, (int64_t)SX_NIL)); /* unused */
+    w->cur = NULL;
+    return;
+  }
+
+  if (self_ok && n <= JIT_REG_ARGS) {
+    /* a call of ourselves: a direct call GCC can see */
+    split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, fnv, selfv), -1);
+    w->cur = sp.fast;
+    int na = entry_args(w, n, fs + 1, fnv, args, false);
+    assign(w, w->res, gcc_jit_context_new_call(CTX, NULL, w->fn, na, args));
+    goto_join(w, &sp);
+    w->cur = sp.slow;
+    call_native_or_vm(w, fnv, n, fs + 1);
+    goto_join(w, &sp);
+    w->cur = sp.join;
+  } else {
+    call_native_or_vm(w, fnv, n, fs + 1);
+  }
+  split t = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(w->res), k64(w, (int64_t)SX_TAIL)), 0);
+  w->cur = t.fast;
+  gcc_jit_rvalue *ra[1] = {w->S};
+  assign(w, w->res, helper(w, RT_RESOLVE, 1, ra));
+  goto_join(w, &t);
+  w->cur = t.slow;
+  goto_join(w, &t);
+  w->cur = t.join;
+  assign(w, w->s[fs], rv(w->res));
+}
+
+/* Fixnum + - * with overflow check; anything else (floats, overflow, wrong types) goes to the
+ * primitive. Tagged: a = 4x+1, b = 4y+1; a + (b-1) = 4(x+y)+1, a - (b-1) = 4(x-y)+1,
+ * (a>>2)*(b-1) + 1 = 4xy+1 — overflow of the tagged result is overflow of the fixnum. */
+static void lower_arith(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
+  split sp = branch(w, both_fix(w, a, b), 1);
+  w->cur = sp.fast;
+  gcc_jit_rvalue *x = as_i64(w, a), *y = as_i64(w, bin(w, GCC_JIT_BINARY_OP_MINUS, b, k64(w, 1)));
+  gcc_jit_function *bf = op == OP_ADD ? w->b_add : op == OP_SUB ? w->b_sub : w->b_mul;
+  if (op == OP_MUL) x = gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_RSHIFT, w->i64, x, gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 2));
+  gcc_jit_rvalue *args[3] = {gcc_jit_context_new_cast(CTX, NULL, x, w->longt),
+                             gcc_jit_context_new_cast(CTX, NULL, y, w->longt),
+                             gcc_jit_lvalue_get_address(w->ovf, NULL)};
+  gcc_jit_rvalue *overflow = gcc_jit_context_new_call(CTX, NULL, bf, 3, args);
+  split o = branch(w, overflow, 0);
+  w->cur = o.slow;
+  gcc_jit_rvalue *r = gcc_jit_context_new_cast(CTX, NULL, rv(w->ovf), w->u64);
+  if (op == OP_MUL) r = bin(w, GCC_JIT_BINARY_OP_PLUS, r, k64(w, 1));
+  assign(w, dst, r);
+  gcc_jit_block_end_with_jump(w->cur, NULL, sp.join);
+  w->cur = o.fast;
+  prim_slow(w, op, dst, a, b, NULL);
+  gcc_jit_block_end_with_jump(w->cur, NULL, sp.join);
+  gcc_jit_block_end_with_jump(o.join, NULL, sp.join); /* unused join */
+  w->cur = sp.slow;
+  prim_slow(w, op, dst, a, b, NULL);
+  gcc_jit_block_end_with_jump(w->cur, NULL, sp.join);
+  w->cur = sp.join;
+}
+
+static enum gcc_jit_comparison cmp_of(int op) {
+  switch (op) {
+  case OP_LT: case OP_LTJF: return GCC_JIT_COMPARISON_LT;
+  case OP_LE: case OP_LEJF: return GCC_JIT_COMPARISON_LE;
+  case OP_GT: case OP_GTJF: return GCC_JIT_COMPARISON_GT;
+  case OP_GE: case OP_GEJF: return GCC_JIT_COMPARISON_GE;
+  default: return GCC_JIT_COMPARISON_EQ;
+  }
+}
+
+static int base_cmp(int op) {
+  switch (op) {
+  case OP_LTJF: return OP_LT;
+  case OP_LEJF: return OP_LE;
+  case OP_GTJF: return OP_GT;
+  case OP_GEJF: return OP_GE;
+  case OP_EQJF: return OP_NUMEQ;
+  }
+  return op;
+}
+
+/* Comparison of two values into dst (a boolean value). */
+static void lower_compare(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
+  split sp = branch(w, both_fix(w, a, b), 1);
+  w->cur = sp.fast;
+  assign(w, dst, boolval(w, cmp(w, cmp_of(op), as_i64(w, a), as_i64(w, b))));
+  goto_join(w, &sp);
+  w->cur = sp.slow;
+  prim_slow(w, base_cmp(op), dst, a, b, NULL);
+  goto_join(w, &sp);
+  w->cur = sp.join;
+}
+
+static gcc_jit_block *block_at(lw *w, uint32_t target) {
+  if (target >= w->sh->ncode || !w->blocks[target]) return NULL;
+  return w->blocks[target];
+}
+
+/* Stack depth before each instruction; block starts. False when the code is malformed. */
+static bool analyse(lw *w) {
+  const jit_shape *sh = w->sh;
+  uint32_t n = sh->ncode;
+  for (uint32_t i = 0; i < n; i++) w->depth[i] = -1;
+  bool *start = calloc(n + 1, sizeof(bool));
+  uint32_t *work = malloc((n + 1) * sizeof(uint32_t));
+  size_t nw = 0;
+  w->depth[0] = 0;
+  start[0] = true;
+  work[nw++] = 0;
+  bool ok = true;
+  while (nw && ok) {
+    uint32_t i = work[--nw];
+    int d = w->depth[i];
+    for (;;) {
+      uint32_t ins = sh->code[i];
+      int op = INS_OP(ins);
+      uint32_t a = INS_A(ins);
+      int nd = d;
+      bool ends = false;
+      int target = -1, tdepth = 0, width = 1;
+      switch (op) {
+      case OP_CALL: nd = d - (int)a; break;
+      case OP_TAILCALL: nd = d - (int)a; ends = true; break;
+      case OP_RETURN: ends = true; break;
+      case OP_RERAISE: ends = true; break;
+      case OP_JUMP: target = (int)a; tdepth = d; ends = true; break;
+      case OP_LOOP: target = (int)a; tdepth = 0; ends = true; break;
+      case OP_JUMPF: case OP_JUMPT: nd = d - 1; target = (int)a; tdepth = d - 1; break;
+      case OP_ANDJ: case OP_ORJ: nd = d - 1; target = (int)a; tdepth = d; break;
+      case OP_LTJF: case OP_LEJF: case OP_GTJF: case OP_GEJF: case OP_EQJF:
+        nd = d - 2; target = (int)a; tdepth = d - 2; break;
+      case OP_VECLIT: nd = d - (int)a + 1; break;
+      case OP_DICTLIT: nd = d - 2 * (int)a + 1; break;
+      case OP_CLOSURE: nd = d + 1; width = 1 + sh->child_nfree[i]; break;
+      case OP_PATCH: width = 2; break;
+      case OP_TRY: case OP_TRYF: case OP_ENDTRY: ok = false; break;
+      default: {
+        static const int8_t eff[] = {
+#define OP(name, fmt, e) e,
+#include "../vm/opcodes.h"
+#undef OP
+        };
+        nd = d + eff[op];
+      }
+      }
+      if (!ok) break;
+      if (nd < 0 || nd > sh->maxstack + 2) { ok = false; break; }
+      if (target >= 0) {
+        if ((uint32_t)target >= n) { ok = false; break; }
+        start[target] = true;
+        if (w->depth[target] < 0) {
+          w->depth[target] = tdepth;
+          work[nw++] = (uint32_t)target;
+        } else if (w->depth[target] != tdepth) { ok = false; break; }
+      }
+      uint32_t next = i + (uint32_t)width;
+      if (next >= n) break;
+      if (ends) {
+        start[next] = true; /* possibly unreachable */
+        break;
+      }
+      if (w->depth[next] >= 0) {
+        if (w->depth[next] != nd) ok = false;
+        break;
+      }
+      w->depth[next] = nd;
+      d = nd;
+      i = next;
+    }
+  }
+  if (ok)
+    for (uint32_t i = 0; i < n; i++)
+      if (start[i]) w->blocks[i] = newblock(w);
+  free(start);
+  free(work);
+  if (!ok) snprintf(w->why, sizeof w->why, "unsupported or malformed bytecode");
+  return ok;
+}
+
+static void lower_body(lw *w) {
+  const jit_shape *sh = w->sh;
+  for (uint32_t i = 0; i < sh->ncode;) {
+    uint32_t ins = sh->code[i];
+    int op = INS_OP(ins);
+    uint32_t a = INS_A(ins);
+    if (w->blocks[i]) {
+      if (w->cur) gcc_jit_block_end_with_jump(w->cur, NULL, w->blocks[i]);
+      w->cur = w->blocks[i];
+    }
+    int d = w->depth[i];
+    uint32_t width = 1;
+    if (d < 0 || !w->cur) { /* unreachable */
+      if (op == OP_CLOSURE) width += sh->child_nfree[i];
+      if (op == OP_PATCH) width = 2;
+      i += width;
+      continue;
+    }
+    gcc_jit_lvalue **s = w->s, **l = w->l;
+    switch ((vm_opcode)op) {
+    case OP_NOP: break;
+    case OP_CONST: assign(w, s[d], rv(at(w, w->consts, a))); break;
+    case OP_FIXNUM: assign(w, s[d], k64(w, (int64_t)sx_mkfix((int64_t)a - OPERAND_BIAS))); break;
+    case OP_NIL: assign(w, s[d], k64(w, (int64_t)SX_NIL)); break;
+    case OP_TRUE: assign(w, s[d], k64(w, (int64_t)SX_TRUE)); break;
+    case OP_FALSE: assign(w, s[d], k64(w, (int64_t)SX_FALSE)); break;
+    case OP_EMPTY: assign(w, s[d], k64(w, (int64_t)SX_EMPTY)); break;
+    case OP_POP: break;
+    case OP_LOCAL: assign(w, s[d], rv(l[a])); break;
+    case OP_SETLOCAL: assign(w, l[a], rv(s[d - 1])); break;
+    case OP_BOXLOCAL: {
+      gcc_jit_rvalue *args[2] = {w->S, rv(l[a])};
+      assign(w, l[a], helper(w, RT_BOX, 2, args));
+      break;
+    }
+    case OP_LOCALBOX: assign(w, s[d], rv(word(w, rv(l[a]), 1))); break;
+    case OP_SETLOCALBOX: assign(w, word(w, rv(l[a]), 1), rv(s[d - 1])); break;
+    case OP_FREE: assign(w, s[d], rv(at(w, w->self, 2 + a))); break;
+    case OP_FREEBOX: assign(w, s[d], rv(word(w, rv(at(w, w->self, 2 + a)), 1))); break;
+    case OP_SETFREEBOX: assign(w, word(w, rv(at(w, w->self, 2 + a)), 1), rv(s[d - 1])); break;
+    case OP_GLOBAL: {
+      gcc_jit_rvalue *cell = rv(at(w, w->consts, a));
+      assign(w, s[d], rv(word(w, cell, 1)));
+      split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(s[d]), k64(w, (int64_t)SX_UNBOUND)), 0);
+      w->cur = sp.fast;
+      gcc_jit_rvalue *args[2] = {w->S, cell};
+      helper_stmt(w, RT_UNBOUND, 2, args);
+      goto_join(w, &sp);
+      w->cur = sp.slow;
+      goto_join(w, &sp);
+      w->cur = sp.join;
+      break;
+    }
+    case OP_SETGLOBAL: {
+      gcc_jit_rvalue *args[3] = {w->S, rv(at(w, w->consts, a)), rv(s[d - 1])};
+      helper_stmt(w, RT_SETGLOBAL, 3, args);
+      break;
+    }
+    case OP_DEFGLOBAL: assign(w, word(w, rv(at(w, w->consts, a)), 1), rv(s[d - 1])); break;
+    case OP_DEFMACRO: {
+      gcc_jit_rvalue *args[3] = {w->S, rv(at(w, w->consts, a)), rv(s[d - 1])};
+      helper_stmt(w, RT_DEFMACRO, 3, args);
+      break;
+    }
+    case OP_JUMP: gcc_jit_block_end_with_jump(w->cur, NULL, block_at(w, a)); w->cur = NULL; break;
+    case OP_JUMPF:
+    case OP_JUMPT: {
+      gcc_jit_block *next = w->blocks[i + 1] ? w->blocks[i + 1] : newblock(w);
+      gcc_jit_rvalue *t = truthy(w, rv(s[d - 1]));
+      if (op == OP_JUMPF) gcc_jit_block_end_with_conditional(w->cur, NULL, t, next, block_at(w, a));
+      else gcc_jit_block_end_with_conditional(w->cur, NULL, t, block_at(w, a), next);
+      w->cur = w->blocks[i + 1] ? NULL : next;
+      break;
+    }
+    case OP_ANDJ:
+    case OP_ORJ: {
+      gcc_jit_block *next = w->blocks[i + 1] ? w->blocks[i + 1] : newblock(w);
+      gcc_jit_rvalue *t = truthy(w, rv(s[d - 1]));
+      if (op == OP_ANDJ) gcc_jit_block_end_with_conditional(w->cur, NULL, t, next, block_at(w, a));
+      else gcc_jit_block_end_with_conditional(w->cur, NULL, t, block_at(w, a), next);
+      w->cur = w->blocks[i + 1] ? NULL : next;
+      break;
+    }
+    case OP_LTJF: case OP_LEJF: case OP_GTJF: case OP_GEJF: case OP_EQJF: {
+      gcc_jit_rvalue *x = rv(s[d - 2]), *y = rv(s[d - 1]);
+      gcc_jit_block *next = w->blocks[i + 1] ? w->blocks[i + 1] : newblock(w);
+      gcc_jit_block *fast = newblock(w), *slow = newblock(w);
+      gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, both_fix(w, x, y), 1), fast, slow);
+      gcc_jit_block_end_with_conditional(fast, NULL, cmp(w, cmp_of(op), as_i64(w, x), as_i64(w, y)), next, block_at(w, a));
+      w->cur = slow;
+      prim_slow(w, base_cmp(op), s[d - 2], x, y, NULL);
+      gcc_jit_block_end_with_conditional(w->cur, NULL, truthy(w, rv(s[d - 2])), next, block_at(w, a));
+      w->cur = w->blocks[i + 1] ? NULL : next;
+      break;
+    }
+    case OP_CLOSURE: {
+      uint32_t nf = sh->child_nfree[i];
+      gcc_jit_rvalue *args[2] = {w->S, rv(at(w, w->consts, a))};
+      assign(w, s[d], helper(w, RT_CLOSURE, 2, args));
+      for (uint32_t k = 0; k < nf; k++) {
+        uint32_t desc = sh->code[i + 1 + k];
+        gcc_jit_rvalue *v = (desc & 0x80000000u) ? rv(at(w, w->self, 2 + (desc & 0x7fffffffu))) : rv(l[desc]);
+        assign(w, word(w, rv(s[d]), 2 + k), v);
+      }
+      width += nf;
+      break;
+    }
+    case OP_PATCH: {
+      uint32_t desc = sh->code[i + 1];
+      assign(w, word(w, rv(l[a]), 2 + (desc & 0xffff)), rv(l[desc >> 16]));
+      width = 2;
+      break;
+    }
+    case OP_CALL: lower_call(w, d, (int)a, false); break;
+    case OP_TAILCALL: lower_call(w, d, (int)a, true); w->cur = NULL; break;
+    case OP_LOOP:
+      poll_point(w);
+      gcc_jit_block_end_with_jump(w->cur, NULL, block_at(w, a));
+      w->cur = NULL;
+      break;
+    case OP_RETURN: gcc_jit_block_end_with_return(w->cur, NULL, rv(s[d - 1])); w->cur = NULL; break;
+    case OP_TRY: case OP_TRYF: case OP_ENDTRY: case OP_RERAISE: break; /* refused by analyse */
+    case OP_VECLIT:
+    case OP_DICTLIT: {
+      int cnt = op == OP_VECLIT ? (int)a : 2 * (int)a;
+      gcc_jit_lvalue *buf = new_tmp(w, gcc_jit_context_new_array_type(CTX, NULL, w->u64, cnt ? cnt : 1));
+      gcc_jit_rvalue *base = arr_base(w, buf);
+      for (int k = 0; k < cnt; k++) assign(w, at(w, base, k), rv(s[d - cnt + k]));
+      gcc_jit_rvalue *args[3] = {w->S, k64(w, a), base};
+      assign(w, s[d - cnt], helper(w, op == OP_VECLIT ? RT_VECLIT : RT_DICTLIT, 3, args));
+      break;
+    }
+    case OP_ADD: case OP_SUB: case OP_MUL:
+      lower_arith(w, op, s[d - 2], rv(s[d - 2]), rv(s[d - 1]));
+      break;
+    case OP_DIV: prim_slow(w, OP_DIV, s[d - 2], rv(s[d - 2]), rv(s[d - 1]), NULL); break;
+    case OP_ADDK: case OP_SUBK:
+      lower_arith(w, op == OP_ADDK ? OP_ADD : OP_SUB, s[d - 1], rv(s[d - 1]),
+                  k64(w, (int64_t)sx_mkfix((int64_t)a - OPERAND_BIAS)));
+      break;
+    case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_NUMEQ:
+      lower_compare(w, op, s[d - 2], rv(s[d - 2]), rv(s[d - 1]));
+      break;
+    case OP_CAR:
+    case OP_CDR: {
+      gcc_jit_rvalue *v = rv(s[d - 1]);
+      split sp = branch(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), 1);
+      w->cur = sp.fast;
+      split pr = branch(w, type_is(w, v, T_PAIR), 1);
+      w->cur = pr.fast;
+      assign(w, s[d - 1], rv(word(w, v, op == OP_CAR ? 1 : 2)));
+      goto_join(w, &pr);
+      w->cur = pr.slow;
+      prim_slow(w, op, s[d - 1], v, NULL, NULL);
+      goto_join(w, &pr);
+      w->cur = pr.join;
+      goto_join(w, &sp);
+      w->cur = sp.slow;
+      prim_slow(w, op, s[d - 1], v, NULL, NULL);
+      goto_join(w, &sp);
+      w->cur = sp.join;
+      break;
+    }
+    case OP_CONS: {
+      gcc_jit_rvalue *args[3] = {w->S, rv(s[d - 2]), rv(s[d - 1])};
+      assign(w, s[d - 2], helper(w, RT_CONS, 3, args));
+      break;
+    }
+    case OP_NULLP: {
+      gcc_jit_rvalue *v = rv(s[d - 1]);
+      gcc_jit_rvalue *c = gcc_jit_context_new_binary_op(
+          CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt,
+          cmp(w, GCC_JIT_COMPARISON_EQ, v, k64(w, (int64_t)SX_EMPTY)),
+          cmp(w, GCC_JIT_COMPARISON_EQ, v, k64(w, (int64_t)SX_NIL)));
+      assign(w, s[d - 1], boolval(w, c));
+      break;
+    }
+    case OP_PAIRP: {
+      gcc_jit_rvalue *v = rv(s[d - 1]);
+      split sp = branch(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), -1);
+      w->cur = sp.fast;
+      assign(w, s[d - 1], boolval(w, type_is(w, v, T_PAIR)));
+      goto_join(w, &sp);
+      w->cur = sp.slow;
+      assign(w, s[d - 1], k64(w, (int64_t)SX_FALSE));
+      goto_join(w, &sp);
+      w->cur = sp.join;
+      break;
+    }
+    case OP_EQ: assign(w, s[d - 2], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(s[d - 2]), rv(s[d - 1])))); break;
+    case OP_NOT:
+      assign(w, s[d - 1], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ,
+                                         bin(w, GCC_JIT_BINARY_OP_BITWISE_OR, rv(s[d - 1]), k64(w, 8)),
+                                         k64(w, (int64_t)SX_FALSE))));
+      break;
+    case OP_ZEROP: {
+      gcc_jit_rvalue *v = rv(s[d - 1]);
+      split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, v, k64(w, 3)), k64(w, 1)), 1);
+      w->cur = sp.fast;
+      assign(w, s[d - 1], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ, v, k64(w, (int64_t)sx_mkfix(0)))));
+      goto_join(w, &sp);
+      w->cur = sp.slow;
+      prim_slow(w, op, s[d - 1], v, NULL, NULL);
+      goto_join(w, &sp);
+      w->cur = sp.join;
+      break;
+    }
+    case OP_VREF:
+    case OP_VSET: {
+      int base = op == OP_VREF ? d - 2 : d - 3;
+      gcc_jit_rvalue *v = rv(s[base]), *ix = rv(s[base + 1]);
+      split sp = branch(w, land(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))),
+                                cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, ix, k64(w, 3)), k64(w, 1))), 1);
+      w->cur = sp.fast;
+      split vt = branch(w, type_is(w, v, T_VECTOR), 1);
+      w->cur = vt.fast;
+      gcc_jit_rvalue *idx = bin(w, GCC_JIT_BINARY_OP_RSHIFT, ix, k64(w, 2)); /* negative -> huge */
+      split in = branch(w, cmp(w, GCC_JIT_COMPARISON_LT, idx, rv(word(w, v, 1))), 1);
+      w->cur = in.fast;
+      gcc_jit_lvalue *slot = gcc_jit_context_new_array_access(
+          CTX, NULL, gcc_jit_lvalue_get_address(word(w, v, 2), NULL), idx);
+      if (op == OP_VREF) assign(w, s[base], rv(slot));
+      else {
+        assign(w, slot, rv(s[base + 2]));
+        assign(w, s[base], k64(w, (int64_t)SX_NIL));
+      }
+      goto_join(w, &in);
+      w->cur = in.slow;
+      prim_slow(w, op, s[base], v, ix, op == OP_VSET ? rv(s[base + 2]) : NULL);
+      goto_join(w, &in);
+      w->cur = in.join;
+      goto_join(w, &vt);
+      w->cur = vt.slow;
+      prim_slow(w, op, s[base], v, ix, op == OP_VSET ? rv(s[base + 2]) : NULL);
+      goto_join(w, &vt);
+      w->cur = vt.join;
+      goto_join(w, &sp);
+      w->cur = sp.slow;
+      prim_slow(w, op, s[base], v, ix, op == OP_VSET ? rv(s[base + 2]) : NULL);
+      goto_join(w, &sp);
+      w->cur = sp.join;
+      break;
+    }
+    case OP__COUNT: break;
+    }
+    i += width;
+  }
+  if (w->cur) gcc_jit_block_end_with_return(w->cur, NULL, k64(w, (int64_t)SX_NIL));
+}
+
+bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
+  lw W = {0}, *w = &W;
+  w->ctx = ctx;
+  w->sh = sh;
+  w->u64 = gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_UNSIGNED_LONG_LONG);
+  w->i64 = gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_LONG_LONG);
+  w->longt = gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_LONG);
+  w->boolt = gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_BOOL);
+  w->intt = gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_INT);
+  w->vptr = gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_VOID_PTR);
+  w->u64p = gcc_jit_type_get_pointer(w->u64);
+  if ((sh->flags & PROTO_REST) || sh->nparams > JIT_MAX_ARGS) return false;
+
+  int n = sh->nparams;
+  gcc_jit_param *params[2 + JIT_REG_ARGS];
+  params[0] = gcc_jit_context_new_param(ctx, NULL, w->u64p, "S");
+  params[1] = gcc_jit_context_new_param(ctx, NULL, w->u64p, "self");
+  int np = 2;
+  if (n <= JIT_REG_ARGS) {
+    for (int i = 0; i < n; i++) {
+      char pn[8];
+      snprintf(pn, sizeof pn, "a%d", i);
+      params[np++] = gcc_jit_context_new_param(ctx, NULL, w->u64, pn);
+    }
+  } else {
+    params[np++] = gcc_jit_context_new_param(ctx, NULL, w->u64p, "args");
+  }
+  w->fn = gcc_jit_context_new_function(ctx, NULL, GCC_JIT_FUNCTION_EXPORTED, w->u64, name, np, params, 0);
+  w->S = gcc_jit_param_as_rvalue(params[0]);
+  w->self = gcc_jit_param_as_rvalue(params[1]);
+  w->b_add = gcc_jit_context_get_builtin_function(ctx, "__builtin_saddl_overflow");
+  w->b_sub = gcc_jit_context_get_builtin_function(ctx, "__builtin_ssubl_overflow");
+  w->b_mul = gcc_jit_context_get_builtin_function(ctx, "__builtin_smull_overflow");
+  w->b_expect = gcc_jit_context_get_builtin_function(ctx, "__builtin_expect");
+  w->b_frame = gcc_jit_context_get_builtin_function(ctx, "__builtin_frame_address");
+
+  int nl = sh->nlocals > n ? sh->nlocals : n;
+  w->l = calloc((size_t)nl + 1, sizeof(gcc_jit_lvalue *));
+  w->s = calloc((size_t)sh->maxstack + 4, sizeof(gcc_jit_lvalue *));
+  w->blocks = calloc(sh->ncode + 1, sizeof(gcc_jit_block *));
+  w->depth = calloc(sh->ncode + 1, sizeof(int));
+  for (int i = 0; i < nl; i++) {
+    char ln[16];
+    snprintf(ln, sizeof ln, "l%d", i);
+    w->l[i] = gcc_jit_function_new_local(w->fn, NULL, w->u64, ln);
+  }
+  for (int i = 0; i < sh->maxstack + 3; i++) {
+    char sn[16];
+    snprintf(sn, sizeof sn, "s%d", i);
+    w->s[i] = gcc_jit_function_new_local(w->fn, NULL, w->u64, sn);
+  }
+  w->res = gcc_jit_function_new_local(w->fn, NULL, w->u64, "res");
+  w->ovf = gcc_jit_function_new_local(w->fn, NULL, w->longt, "ovf");
+  w->argbuf = gcc_jit_function_new_local(w->fn, NULL, gcc_jit_context_new_array_type(ctx, NULL, w->u64, JIT_MAX_ARGS), "argbuf");
+
+  gcc_jit_block *entry = newblock(w);
+  bool ok = analyse(w);
+  if (ok) {
+    w->cur = entry;
+    /* entry check: C stack nearly used up, or a safe point requested through the limit */
+    gcc_jit_rvalue *fa_args[1] = {gcc_jit_context_new_rvalue_from_int(ctx, gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_UNSIGNED_INT), 0)};
+    gcc_jit_rvalue *frame = gcc_jit_context_new_bitcast(ctx, NULL, gcc_jit_context_new_call(ctx, NULL, w->b_frame, 1, fa_args), w->u64);
+    gcc_jit_rvalue *limit = rv(sfield(w, offsetof(sx_state, cstack_limit)));
+    split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_LT, frame, limit), 0);
+    w->cur = sp.fast;
+    gcc_jit_rvalue *ea[1] = {w->S};
+    helper_stmt(w, RT_ENTER, 1, ea);
+    goto_join(w, &sp);
+    w->cur = sp.slow;
+    goto_join(w, &sp);
+    w->cur = sp.join;
+    /* consts = self->proto->consts */
+    gcc_jit_lvalue *consts = gcc_jit_function_new_local(w->fn, NULL, w->u64p, "consts");
+    gcc_jit_rvalue *proto = rv(at(w, w->self, offsetof(sx_closure, proto) / 8));
+    assign(w, consts, ptr(w, rv(word(w, proto, offsetof(sx_proto, consts) / 8))));
+    w->consts = rv(consts);
+    for (int i = 0; i < n; i++) {
+      if (n <= JIT_REG_ARGS) assign(w, w->l[i], gcc_jit_param_as_rvalue(params[2 + i]));
+      else assign(w, w->l[i], rv(at(w, gcc_jit_param_as_rvalue(params[2]), i)));
+    }
+    for (int i = n; i < nl; i++) assign(w, w->l[i], k64(w, (int64_t)SX_NIL));
+    gcc_jit_block_end_with_jump(w->cur, NULL, w->blocks[0]);
+    w->cur = NULL;
+    lower_body(w);
+  } else {
+    gcc_jit_block_end_with_return(entry, NULL, k64(w, 0));
+  }
+  free(w->l);
+  free(w->s);
+  free(w->blocks);
+  free(w->depth);
+  return ok;
+}
+
+void jit_context_options(gcc_jit_context *ctx) {
+  gcc_jit_context_set_int_option(ctx, GCC_JIT_INT_OPTION_OPTIMIZATION_LEVEL, 2);
+  gcc_jit_context_set_bool_option(ctx, GCC_JIT_BOOL_OPTION_DEBUGINFO, 0);
+  gcc_jit_context_set_bool_allow_unreachable_blocks(ctx, 1);
+  gcc_jit_context_set_bool_print_errors_to_stderr(ctx, 0);
+  /* keep libgccjit's own garbage collector from growing the process by ~0.5 MB per compile */
+  gcc_jit_context_add_command_line_option(ctx, "--param=ggc-min-heapsize=4096");
+  gcc_jit_context_add_command_line_option(ctx, "--param=ggc-min-expand=10");
+}

@@ -1,0 +1,113 @@
+/* rt.c — the runtime functions compiled code calls for everything off its fast paths. Compiled
+ * code reaches them through S->rt[] (never by symbol binding), so compiled objects need no
+ * relocations against libsx and work in static and shared builds alike. */
+#include <string.h>
+
+#include "../vm/state.h"
+#include "rt.h"
+
+/* The slow path of an inlined primitive: the primitive itself, with the VM's argument checks. */
+static sx_val rt_prim(sx_state *S, uint64_t op, sx_val a, sx_val b, sx_val c) {
+  sx_val args[4] = {SX_NIL, a, b, c};
+  sx_val prim = S->inline_prims[op];
+  int argc;
+  switch (op) {
+  case OP_CAR: case OP_CDR: case OP_NULLP: case OP_PAIRP: case OP_NOT: case OP_ZEROP: argc = 1; break;
+  case OP_VSET: argc = 3; break;
+  default: argc = 2;
+  }
+  return vm_call(S, prim, argc, args + 1);
+}
+
+static sx_val rt_unbound(sx_state *S, sx_val cell) {
+  vm_error_irritant(S, CELL(cell)->name, "unbound variable: %s",
+                    STR(SYM(CELL(cell)->name)->name)->data);
+}
+
+static sx_val rt_setglobal(sx_state *S, sx_val cell, sx_val v) {
+  if (CELL(cell)->value == SX_UNBOUND) rt_unbound(S, cell);
+  CELL(cell)->value = v;
+  return SX_NIL;
+}
+
+static sx_val rt_defmacro(sx_state *S, sx_val cell, sx_val proc) {
+  if (!sx_is_procedure(proc)) vm_type_error(S, "define-macro", "procedure", proc, 0);
+  sx_macro *m = vm_alloc(S, sizeof(sx_macro), T_MACRO);
+  m->proc = proc;
+  m->name = CELL(cell)->name;
+  CELL(cell)->value = sx_from_obj(m);
+  return SX_NIL;
+}
+
+static sx_val rt_box(sx_state *S, sx_val v) {
+  sx_box *b = vm_alloc(S, sizeof(sx_box), T_BOX);
+  b->value = v;
+  return sx_from_obj(b);
+}
+
+static sx_val rt_cons(sx_state *S, sx_val a, sx_val d) { return vm_cons(S, a, d); }
+
+static sx_val rt_closure(sx_state *S, sx_val proto) {
+  sx_proto *p = PROTO(proto);
+  sx_closure *c = vm_alloc(S, sizeof(sx_closure) + p->nfree * sizeof(sx_val), T_CLOSURE);
+  c->proto = p;
+  c->h.aux = p->nfree;
+  return sx_from_obj(c);
+}
+
+static sx_val rt_veclit(sx_state *S, uint64_t n, sx_val *items) {
+  sx_val v = vm_vector(S, n, SX_NIL);
+  memcpy(VEC(v)->items, items, n * sizeof(sx_val));
+  return v;
+}
+
+static sx_val rt_dictlit(sx_state *S, uint64_t n, sx_val *kv) {
+  sx_val d = vm_dict(S, n);
+  for (uint64_t i = 0; i < n; i++) vm_dict_set(S, d, kv[2 * i], kv[2 * i + 1]);
+  return d;
+}
+
+/* Runs a tail call handed back with SX_TAIL until a value comes out. */
+static sx_val rt_resolve(sx_state *S) {
+  sx_val args[JIT_MAX_ARGS];
+  int argc = S->tail_argc;
+  sx_val fn = S->tail_fn;
+  memcpy(args, S->tail_args, (size_t)argc * sizeof(sx_val));
+  return vm_call(S, fn, argc, args); /* vm_call resolves further SX_TAIL results itself */
+}
+
+/* A call of anything from compiled code: the VM calls it (natively when it can). */
+static sx_val rt_call(sx_state *S, sx_val fn, uint64_t argc, sx_val *args) {
+  return vm_call(S, fn, (int)argc, args);
+}
+
+/* Entry check failed: the C stack is nearly exhausted, or someone asked for a safe point by
+ * moving the limit (interrupts, finished compiles). */
+static sx_val rt_enter(sx_state *S) {
+  jit_restore_stack_limit(S);
+  vm_poll(S);
+  char here;
+  if (&here < S->cstack_limit) vm_error(S, "stack overflow (native code nested too deep)");
+  return SX_NIL;
+}
+
+static sx_val rt_poll(sx_state *S) {
+  vm_poll(S);
+  return SX_NIL;
+}
+
+void jit_rt_init(sx_state *S) {
+  S->rt[RT_PRIM] = (void *)rt_prim;
+  S->rt[RT_UNBOUND] = (void *)rt_unbound;
+  S->rt[RT_SETGLOBAL] = (void *)rt_setglobal;
+  S->rt[RT_DEFMACRO] = (void *)rt_defmacro;
+  S->rt[RT_BOX] = (void *)rt_box;
+  S->rt[RT_CONS] = (void *)rt_cons;
+  S->rt[RT_CLOSURE] = (void *)rt_closure;
+  S->rt[RT_VECLIT] = (void *)rt_veclit;
+  S->rt[RT_DICTLIT] = (void *)rt_dictlit;
+  S->rt[RT_RESOLVE] = (void *)rt_resolve;
+  S->rt[RT_CALL] = (void *)rt_call;
+  S->rt[RT_ENTER] = (void *)rt_enter;
+  S->rt[RT_POLL] = (void *)rt_poll;
+}

@@ -1,0 +1,25 @@
+/* rt.h — indices of the runtime helpers in S->rt[], shared by rt.c and the lowering. */
+#ifndef SX_JIT_RT_H
+#define SX_JIT_RT_H
+
+enum {
+  RT_PRIM,      /* (S, op, a, b, c) -> slow path of an inlined primitive */
+  RT_UNBOUND,   /* (S, cell) -> raises */
+  RT_SETGLOBAL, /* (S, cell, v) */
+  RT_DEFMACRO,  /* (S, cell, proc) */
+  RT_BOX,       /* (S, v) -> box */
+  RT_CONS,      /* (S, a, d) */
+  RT_CLOSURE,   /* (S, proto) -> closure with uninitialised free slots */
+  RT_VECLIT,    /* (S, n, items*) */
+  RT_DICTLIT,   /* (S, n, kv*) */
+  RT_RESOLVE,   /* (S) -> runs the pending S->tail_* call */
+  RT_CALL,      /* (S, fn, argc, args*) */
+  RT_ENTER,     /* (S) -> the entry check failed */
+  RT_POLL,      /* (S) -> interrupt / safe point on a back edge */
+  RT_COUNT
+};
+
+SX_INTERNAL void jit_rt_init(sx_state *S);
+SX_INTERNAL void jit_restore_stack_limit(sx_state *S);
+
+#endif

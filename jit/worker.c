@@ -1,0 +1,391 @@
+/* worker.c — the process-wide compile worker and store of compiled code.
+ *
+ * libgccjit serialises compiles behind a global lock anyway, so one background thread owns it.
+ * The VM thread hands it jobs holding only malloc'd shapes (never GC memory); the worker
+ * batches up to JIT_BATCH of them into one context (the ~10 ms fixed cost is per context) and
+ * hands results back, which the VM installs at a safe point. Compiled code is shared by content:
+ * the store maps shapes to code, reference counted, across all states of the process. A
+ * compiled object (one libgccjit result) is released only when no state is running native code,
+ * so evicting or resetting from inside compiled code never frees code that is on the stack.
+ *
+ * This file and cache.c hold the process-wide state libgccjit and threads force on us. */
+#define _GNU_SOURCE 1
+#include <dlfcn.h>
+#include <gc/gc.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "worker.h"
+
+#define JIT_BATCH 8
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_t thread;
+static bool thread_running;
+static jit_job *queue_head, *queue_tail; /* pending, oldest first */
+static int queue_len;
+static jit_object *graveyard;
+static uint64_t build_id = 0x5358000100000000ull; /* SX 0.1 layout; part of every shape hash */
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- shapes ------------------------------------------------------------------------------ */
+
+static uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  return h;
+}
+
+bool jit_can_compile(sx_proto *p) {
+  if ((p->h.flags & PROTO_REST) || p->nparams > JIT_MAX_ARGS) return false;
+  for (uint32_t i = 0; i < p->ncode; i++) {
+    int op = INS_OP(p->code[i]);
+    if (op == OP_TRY || op == OP_TRYF || op == OP_ENDTRY || op == OP_RERAISE) return false;
+    if (op == OP_CLOSURE) i += PROTO(p->consts[INS_A(p->code[i])])->nfree;
+    else if (op == OP_PATCH) i++;
+  }
+  return true;
+}
+
+jit_shape *jit_shape_of(sx_proto *p) {
+  jit_shape *s = calloc(1, sizeof(jit_shape));
+  if (!s) return NULL;
+  s->ncode = p->ncode;
+  s->nparams = p->nparams;
+  s->nlocals = p->nlocals;
+  s->maxstack = p->maxstack;
+  s->flags = p->h.flags & PROTO_REST;
+  s->code = malloc(p->ncode * sizeof(uint32_t));
+  s->child_nfree = calloc(p->ncode, sizeof(uint16_t));
+  if (!s->code || !s->child_nfree) {
+    jit_shape_free(s);
+    return NULL;
+  }
+  memcpy(s->code, p->code, p->ncode * sizeof(uint32_t));
+  uint64_t h = mix(build_id, p->ncode);
+  h = mix(h, ((uint64_t)p->nparams << 32) | ((uint64_t)p->nlocals << 16) | p->maxstack);
+  h = mix(h, s->flags);
+  for (uint32_t i = 0; i < p->ncode; i++) {
+    h = mix(h, p->code[i]);
+    if (INS_OP(p->code[i]) == OP_CLOSURE) {
+      s->child_nfree[i] = PROTO(p->consts[INS_A(p->code[i])])->nfree;
+      h = mix(h, s->child_nfree[i]);
+    }
+  }
+  s->hash = h;
+  return s;
+}
+
+void jit_shape_free(jit_shape *s) {
+  if (!s) return;
+  free(s->code);
+  free(s->child_nfree);
+  free(s);
+}
+
+bool jit_shape_equal(const jit_shape *a, const jit_shape *b) {
+  return a->hash == b->hash && a->ncode == b->ncode && a->nparams == b->nparams &&
+         a->nlocals == b->nlocals && a->maxstack == b->maxstack && a->flags == b->flags &&
+         !memcmp(a->code, b->code, a->ncode * sizeof(uint32_t)) &&
+         !memcmp(a->child_nfree, b->child_nfree, a->ncode * sizeof(uint16_t));
+}
+
+/* ---- the store of compiled code (dedup by shape) ------------------------------------------ */
+
+#define STORE_BUCKETS 4096
+static jit_code *store[STORE_BUCKETS];
+static size_t store_code_bytes;
+
+jit_code *jit_store_find(const jit_shape *s) {
+  pthread_mutex_lock(&lock);
+  jit_code *c = store[s->hash % STORE_BUCKETS];
+  for (; c; c = c->next)
+    if (jit_shape_equal(c->shape, s)) {
+      c->refs++;
+      break;
+    }
+  pthread_mutex_unlock(&lock);
+  return c;
+}
+
+/* Adds freshly compiled code (refs 1); if equal code got in first, returns that one instead. */
+jit_code *jit_store_add(jit_shape *s, void *fn, jit_object *obj) {
+  pthread_mutex_lock(&lock);
+  jit_code **bucket = &store[s->hash % STORE_BUCKETS];
+  for (jit_code *c = *bucket; c; c = c->next)
+    if (jit_shape_equal(c->shape, s)) {
+      c->refs++;
+      pthread_mutex_unlock(&lock);
+      return c;
+    }
+  jit_code *c = calloc(1, sizeof(jit_code));
+  if (!c) {
+    pthread_mutex_unlock(&lock);
+    return NULL;
+  }
+  c->shape = s;
+  c->fn = fn;
+  c->obj = obj;
+  c->refs = 1;
+  obj->refs++;
+  c->next = *bucket;
+  *bucket = c;
+  pthread_mutex_unlock(&lock);
+  return c;
+}
+
+static void object_unref_locked(jit_object *o) {
+  if (--o->refs > 0) return;
+  store_code_bytes -= o->code_bytes;
+  o->next_dead = graveyard;
+  graveyard = o;
+}
+
+void jit_object_unref(jit_object *o) {
+  pthread_mutex_lock(&lock);
+  object_unref_locked(o);
+  pthread_mutex_unlock(&lock);
+}
+
+void jit_code_unref(jit_code *c) {
+  pthread_mutex_lock(&lock);
+  if (--c->refs == 0) {
+    jit_code **p = &store[c->shape->hash % STORE_BUCKETS];
+    while (*p && *p != c) p = &(*p)->next;
+    if (*p) *p = c->next;
+    object_unref_locked(c->obj);
+    jit_shape_free(c->shape);
+    free(c);
+  }
+  pthread_mutex_unlock(&lock);
+}
+
+size_t jit_store_code_bytes(void) { return store_code_bytes; }
+
+/* Releases dead objects; the caller has checked that no native code runs anywhere. */
+void jit_release_graveyard(void) {
+  pthread_mutex_lock(&lock);
+  jit_object *g = graveyard;
+  graveyard = NULL;
+  pthread_mutex_unlock(&lock);
+  while (g) {
+    jit_object *next = g->next_dead;
+    gcc_jit_result_release(g->result);
+    free(g);
+    g = next;
+  }
+}
+
+bool jit_graveyard_empty(void) { return graveyard == NULL; }
+
+/* ---- compiling ---------------------------------------------------------------------------- */
+
+typedef struct {
+  uintptr_t addr;
+  size_t bytes;
+} map_query;
+
+static int find_object(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  map_query *q = data;
+  size_t total = 0;
+  bool mine = false;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD) continue;
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+    total += (ph->p_memsz + 4095) & ~(size_t)4095;
+    if (q->addr >= lo && q->addr < hi) mine = true;
+  }
+  if (mine) {
+    q->bytes = total;
+    return 1;
+  }
+  return 0;
+}
+
+/* Mapped size of the loaded object holding fn. */
+static size_t mapped_bytes(void *fn) {
+  map_query q = {(uintptr_t)fn, 0};
+  dl_iterate_phdr(find_object, &q);
+  return q.bytes;
+}
+
+/* Compiles the jobs in one context; fills each job's result. Runs on the worker thread (or the
+ * VM thread in sync mode); touches no GC memory. */
+void jit_compile_batch(jit_job **jobs, int n) {
+  double t0 = now_ms();
+  gcc_jit_context *ctx = gcc_jit_context_acquire();
+  if (!ctx) {
+    for (int i = 0; i < n; i++) snprintf(jobs[i]->err, sizeof jobs[i]->err, "no libgccjit context");
+    return;
+  }
+  jit_context_options(ctx);
+  char names[JIT_BATCH][32];
+  bool lowered[JIT_BATCH];
+  int nok = 0;
+  for (int i = 0; i < n; i++) {
+    snprintf(names[i], sizeof names[i], "sx_lambda_%d", i);
+    lowered[i] = jit_lower(ctx, jobs[i]->shape, names[i]);
+    if (!lowered[i]) snprintf(jobs[i]->err, sizeof jobs[i]->err, "unsupported bytecode");
+    else nok++;
+  }
+  gcc_jit_result *res = nok ? gcc_jit_context_compile(ctx) : NULL;
+  if (nok && !res) {
+    const char *e = gcc_jit_context_get_first_error(ctx);
+    for (int i = 0; i < n; i++)
+      if (lowered[i]) snprintf(jobs[i]->err, sizeof jobs[i]->err, "%s", e ? e : "compile failed");
+    /* one bad lambda must not sink the batch: retry each alone */
+    if (n > 1) {
+      gcc_jit_context_release(ctx);
+      for (int i = 0; i < n; i++)
+        if (lowered[i]) {
+          jobs[i]->err[0] = 0;
+          jit_compile_batch(&jobs[i], 1);
+        }
+      return;
+    }
+  }
+  double ms = now_ms() - t0;
+  if (res) {
+    jit_object *obj = calloc(1, sizeof(jit_object));
+    obj->result = res;
+    int got = 0;
+    for (int i = 0; i < n; i++) {
+      jobs[i]->ms = ms / nok;
+      if (!lowered[i]) continue;
+      jobs[i]->fn = gcc_jit_result_get_code(res, names[i]);
+      if (jobs[i]->fn) {
+        jobs[i]->obj = obj;
+        got++;
+      } else {
+        snprintf(jobs[i]->err, sizeof jobs[i]->err, "compiled code not found");
+      }
+    }
+    if (got) {
+      for (int i = 0; i < n; i++)
+        if (jobs[i]->fn) {
+          obj->code_bytes = mapped_bytes(jobs[i]->fn);
+          break;
+        }
+      pthread_mutex_lock(&lock);
+      store_code_bytes += obj->code_bytes;
+      obj->refs = 1; /* held by the batch until every job is installed or dropped */
+      pthread_mutex_unlock(&lock);
+      for (int i = 0; i < n; i++)
+        if (jobs[i]->fn) {
+          pthread_mutex_lock(&lock);
+          obj->refs++;
+          pthread_mutex_unlock(&lock);
+        }
+      jit_object_unref(obj);
+    } else {
+      gcc_jit_result_release(res);
+      free(obj);
+    }
+  }
+  gcc_jit_context_release(ctx);
+}
+
+/* ---- the worker thread ------------------------------------------------------------------ */
+
+static void *worker_main(void *arg) {
+  (void)arg;
+  for (;;) {
+    pthread_mutex_lock(&lock);
+    while (!queue_head) pthread_cond_wait(&wake, &lock);
+    jit_job *batch[JIT_BATCH];
+    int n = 0;
+    while (queue_head && n < JIT_BATCH) {
+      jit_job *j = queue_head;
+      queue_head = j->next;
+      if (!queue_head) queue_tail = NULL;
+      queue_len--;
+      j->next = NULL;
+      batch[n++] = j;
+    }
+    pthread_mutex_unlock(&lock);
+    jit_compile_batch(batch, n);
+    for (int i = 0; i < n; i++) jit_job_done(batch[i]);
+  }
+  return NULL;
+}
+
+static void start_worker(void) {
+  if (thread_running) return;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&thread, &attr, worker_main, NULL) == 0) thread_running = true;
+  pthread_attr_destroy(&attr);
+}
+
+/* A forked child has no worker thread: start a fresh one when it first compiles. */
+static void after_fork_child(void) {
+  thread_running = false;
+  pthread_mutex_init(&lock, NULL);
+  pthread_cond_init(&wake, NULL);
+}
+
+static void register_atfork(void) { pthread_atfork(NULL, NULL, after_fork_child); }
+
+void jit_worker_init(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, register_atfork);
+}
+
+/* Queues a job; when the queue is full the stalest job is dropped and returned (else NULL). */
+jit_job *jit_enqueue(jit_job *j, int max_pending) {
+  jit_job *dropped = NULL;
+  pthread_mutex_lock(&lock);
+  start_worker();
+  if (queue_len >= max_pending && queue_head) {
+    dropped = queue_head;
+    queue_head = dropped->next;
+    if (!queue_head) queue_tail = NULL;
+    queue_len--;
+    dropped->next = NULL;
+  }
+  j->next = NULL;
+  if (queue_tail) queue_tail->next = j;
+  else queue_head = j;
+  queue_tail = j;
+  queue_len++;
+  pthread_cond_signal(&wake);
+  pthread_mutex_unlock(&lock);
+  return dropped;
+}
+
+/* Removes every queued job of state S (it is closing); returns them as a list. */
+jit_job *jit_dequeue_state(sx_state *S) {
+  jit_job *out = NULL;
+  pthread_mutex_lock(&lock);
+  jit_job **p = &queue_head;
+  queue_tail = NULL;
+  while (*p) {
+    jit_job *j = *p;
+    if (j->S == S) {
+      *p = j->next;
+      queue_len--;
+      j->next = out;
+      out = j;
+    } else {
+      queue_tail = j;
+      p = &j->next;
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  return out;
+}
+
+int jit_queue_length(void) { return queue_len; }
+
+pthread_mutex_t *jit_lock(void) { return &lock; }

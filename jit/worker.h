@@ -1,0 +1,38 @@
+/* worker.h — the compile worker and the process-wide store of compiled code (worker.c). */
+#ifndef SX_JIT_WORKER_H
+#define SX_JIT_WORKER_H
+
+#include "jit_internal.h"
+
+/* One lambda to compile. Owned by the VM thread until queued, by the worker while compiling,
+ * then handed back through jit_job_done (cache.c). */
+typedef struct jit_job {
+  jit_shape *shape;
+  sx_state *S;           /* requesting state; NULL once that state has closed */
+  struct jit_entry *entry; /* the cache entry waiting for this code (malloc'd) */
+  char name[48];
+  /* results */
+  void *fn;
+  jit_object *obj;
+  double ms;
+  char err[200];
+  struct jit_job *next;
+} jit_job;
+
+SX_INTERNAL void jit_worker_init(void);
+SX_INTERNAL void jit_compile_batch(jit_job **jobs, int n);
+SX_INTERNAL jit_job *jit_enqueue(jit_job *j, int max_pending);
+SX_INTERNAL jit_job *jit_dequeue_state(sx_state *S);
+SX_INTERNAL int jit_queue_length(void);
+SX_INTERNAL pthread_mutex_t *jit_lock(void);
+SX_INTERNAL void jit_job_done(jit_job *j); /* cache.c: called by the worker */
+
+SX_INTERNAL jit_code *jit_store_find(const jit_shape *s);
+SX_INTERNAL jit_code *jit_store_add(jit_shape *s, void *fn, jit_object *obj);
+SX_INTERNAL void jit_code_unref(jit_code *c);
+SX_INTERNAL void jit_object_unref(jit_object *o);
+SX_INTERNAL size_t jit_store_code_bytes(void);
+SX_INTERNAL void jit_release_graveyard(void);
+SX_INTERNAL bool jit_graveyard_empty(void);
+
+#endif
