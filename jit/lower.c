@@ -818,6 +818,9 @@ void jit_context_options(gcc_jit_context *ctx) {
   gcc_jit_context_set_bool_option(ctx, GCC_JIT_BOOL_OPTION_DEBUGINFO, 0);
   gcc_jit_context_set_bool_allow_unreachable_blocks(ctx, 1);
   gcc_jit_context_set_bool_print_errors_to_stderr(ctx, 0);
+  const char *dump = getenv("SX_JIT_DUMP"); /* assembly of every compile, for debugging */
+  if (SX_DEBUG_JIT_DUMP || (dump && *dump == '1'))
+    gcc_jit_context_set_bool_option(ctx, GCC_JIT_BOOL_OPTION_DUMP_GENERATED_CODE, 1);
   /* keep libgccjit's own garbage collector from growing the process by ~0.5 MB per compile */
   gcc_jit_context_add_command_line_option(ctx, "--param=ggc-min-heapsize=4096");
   gcc_jit_context_add_command_line_option(ctx, "--param=ggc-min-expand=10");

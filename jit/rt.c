@@ -87,7 +87,7 @@ static sx_val rt_enter(sx_state *S) {
   jit_restore_stack_limit(S);
   vm_poll(S);
   char here;
-  if (&here < S->cstack_limit) vm_error(S, "stack overflow (native code nested too deep)");
+  if (&here < S->cstack_limit) vm_error(S, "stack overflow (recursion too deep)");
   return SX_NIL;
 }
 

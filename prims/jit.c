@@ -1,5 +1,6 @@
 /* jit.c — primitives that let scripts see and steer the native tier and its code cache. */
 #include <gc/gc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,10 +174,13 @@ PRIM_FN(p_jit_wait) {
   for (;;) {
     jit_safe_point(S);
     pthread_mutex_lock(lock);
-    bool idle = J->inflight == 0 && !J->done;
-    if (!idle) pthread_cond_wait(&J->idle, lock);
+    /* results arrive (and inflight drops) under the lock, so waiting only while nothing has
+       arrived yet cannot miss a wake-up */
+    bool busy = J->inflight > 0;
+    if (busy && !J->done) pthread_cond_wait(&J->idle, lock);
+    bool more = J->done != NULL;
     pthread_mutex_unlock(lock);
-    if (idle) break;
+    if (!busy && !more) break;
   }
   jit_safe_point(S);
   return SX_NIL;

@@ -24,7 +24,11 @@ suite() {
   total_pass=$((total_pass + p)); total_fail=$((total_fail + f)); total_skip=$((total_skip + s))
 }
 
-suite "conformance" ./sx test spec/tests
+# the conformance suite in the four modes of DESIGN.md "Test modes"
+suite "conformance off" ./sx --no-jit test spec/tests
+suite "conformance forced" ./sx --jit-threshold=1 --jit-sync test spec/tests
+suite "conformance churn" ./sx --jit-threshold=1 --jit-budget=4 test spec/tests
+suite "conformance default" ./sx test spec/tests
 for t in build/tests/*; do
   [ -x "$t" ] && suite "$(basename "$t")" "$t"
 done
