@@ -242,14 +242,22 @@ static void call_native_or_vm(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
 }
 
 static gcc_jit_lvalue *interrupt_flag(lw *w) {
+  /* a volatile read: the flag changes under the loop's feet (other threads, signals) */
   gcc_jit_type *vint = gcc_jit_type_get_pointer(gcc_jit_type_get_volatile(w->intt));
-  gcc_jit_rvalue *addr = gcc_jit_lvalue_get_address(sfield(w, offsetof(sx_state, interrupt)), NULL);
-  return gcc_jit_context_new_array_access(CTX, NULL, gcc_jit_context_new_bitcast(CTX, NULL, addr, vint),
-                                          gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0));
+  gcc_jit_rvalue *addr = gcc_jit_context_new_bitcast(
+      CTX, NULL, bin(w, GCC_JIT_BINARY_OP_PLUS, gcc_jit_context_new_bitcast(CTX, NULL, w->S, w->u64),
+                     k64(w, (int64_t)offsetof(sx_state, interrupt))),
+      vint);
+  return gcc_jit_rvalue_dereference(addr, NULL);
 }
 
-/* On a back edge: let an interrupt (or a requested safe point) in. */
+/* On a back edge: let an interrupt (or a requested safe point) in. The empty volatile asm with
+ * a memory clobber makes GCC read the flag again on every trip: a volatile-qualified load alone
+ * does not survive libgccjit's lowering, and GCC then proves the loop never sees the flag. */
 static void poll_point(lw *w) {
+  gcc_jit_extended_asm *barrier = gcc_jit_block_add_extended_asm(w->cur, NULL, "");
+  gcc_jit_extended_asm_set_volatile_flag(barrier, 1);
+  gcc_jit_extended_asm_add_clobber(barrier, "memory");
   split poll = branch(w, cmp(w, GCC_JIT_COMPARISON_NE, rv(interrupt_flag(w)),
                              gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0)), 0);
   w->cur = poll.fast;
@@ -821,6 +829,8 @@ void jit_context_options(gcc_jit_context *ctx) {
   const char *dump = getenv("SX_JIT_DUMP"); /* assembly of every compile, for debugging */
   if (SX_DEBUG_JIT_DUMP || (dump && *dump == '1'))
     gcc_jit_context_set_bool_option(ctx, GCC_JIT_BOOL_OPTION_DUMP_GENERATED_CODE, 1);
+  if (dump && dump[0] == '1' && dump[1] == 'g')
+    gcc_jit_context_set_bool_option(ctx, GCC_JIT_BOOL_OPTION_DUMP_INITIAL_GIMPLE, 1);
   /* keep libgccjit's own garbage collector from growing the process by ~0.5 MB per compile */
   gcc_jit_context_add_command_line_option(ctx, "--param=ggc-min-heapsize=4096");
   gcc_jit_context_add_command_line_option(ctx, "--param=ggc-min-expand=10");

@@ -49,6 +49,7 @@ static void boot(sx_state *S, void *ud) {
   S->command_line = SX_EMPTY;
   jit_open(S);
   vm_compiler_init(S);
+  arr_state_open(S);
   S->root = vm_env_new(S, NULL);
   prim_register_all(S);
   for (size_t i = 0; i < sizeof sx_lib_sources / sizeof sx_lib_sources[0]; i++) {
@@ -96,6 +97,7 @@ void sx_close(sx_state *S) {
   if (!S) return;
   jit_close(S);
   vm_gc_unregister_state(S);
+  arr_state_close(S);
   vm_stacks_free(S);
   GC_FREE(S);
 }
@@ -111,6 +113,8 @@ static sx_status status_of(sx_state *S) {
 static sx_status eval_in(sx_state *S, const char *src, size_t n, const char *chunk,
                          sx_value *out) {
   eval_job j = {src, n, chunk ? chunk : "<string>", S->user, SX_NIL};
+  /* an interrupt meant for an earlier evaluation that had already finished is stale */
+  __atomic_fetch_and(&S->interrupt, ~1, __ATOMIC_SEQ_CST);
   S->errmsg = NULL;
   S->errtrace = NULL;
   if (vm_protect(S, do_eval, &j)) {
