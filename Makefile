@@ -5,7 +5,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden -Ibuild/gen
 PKGS     := bdw-gc
-DEB_PKGS := libgc-dev pkg-config gawk libgccjit-12-dev libedit-dev
+DEB_PKGS := libgc-dev pkg-config gawk libgccjit-12-dev libedit-dev wabt
 PEER_PKGS := lua5.4 luajit guile-3.0 chezscheme
 LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgc) -lgccjit -lm -lpthread -ldl
 CFLAGS   += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -45,15 +45,59 @@ build/gen/prelude.gen.h: $(LIB_SX) tools/embed.awk
 	@mkdir -p $(@D)
 	awk -f tools/embed.awk $(LIB_SX) > $@.tmp && mv $@.tmp $@
 
+# ---- arrays: WebAssembly kernels (prims/kernels/*.wat) -----------------------------------------
+# wat2wasm -> wasm2c -> cc, everything into build/kernels/ (never committed). wabt's runtime is
+# built from its source in bounds-check mode (no process-wide SIGSEGV handler, no 8 GiB
+# reservation per memory), traps routed to prims/array.c. Generated code gets -ffp-contract=off
+# (a fused multiply-add would change wasm float results) and none of our warning flags. Only the
+# Z_* names stay global in the combined object, so libsx.a cannot clash with a host's wasm-rt.
+WAT2WASM    ?= wat2wasm
+WASM2C      ?= wasm2c
+WASM_RT_SRC ?= /usr/share/wabt/wasm2c/wasm-rt-impl.c
+WASM_CFLAGS := -O2 -g -fPIC -fvisibility=hidden -ffp-contract=off -w \
+               -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_USE_STACK_DEPTH_COUNT=0 \
+               -DWASM_RT_TRAP_HANDLER=arr_wasm_trap -include prims/kernels/rt_config.h
+KERNEL_WAT  := $(wildcard prims/kernels/*.wat)
+KERNEL_OBJ  := build/kernels/sx_kernels.o
+.PRECIOUS: build/kernels/%.wasm build/kernels/%.c build/kernels/%.h
+
+build/kernels/%.wasm: prims/kernels/%.wat
+	@mkdir -p $(@D)
+	$(WAT2WASM) $< -o $@
+build/kernels/%.c build/kernels/%.h: build/kernels/%.wasm
+	$(WASM2C) $< -n sx_$* -o build/kernels/$*.c
+build/kernels/%.o: build/kernels/%.c prims/kernels/rt_config.h
+	$(CC) $(WASM_CFLAGS) -c $< -o $@
+build/kernels/wasm-rt-impl.o: $(WASM_RT_SRC) prims/kernels/rt_config.h
+	@mkdir -p $(@D)
+	$(CC) $(WASM_CFLAGS) -c $< -o $@
+$(KERNEL_OBJ): $(KERNEL_WAT:prims/kernels/%.wat=build/kernels/%.o) build/kernels/wasm-rt-impl.o
+	$(LD) -r -o $@.tmp $^
+	objcopy --wildcard --keep-global-symbol='Z_*' $@.tmp $@ && rm -f $@.tmp
+build/prims/array.o: build/kernels/f64.h prims/kernels/wasm_names.h
+build/prims/array.o: CFLAGS += -Ibuild/kernels
+
+.PHONY: stress bench-arrays
+stress: sx # the long-run array memory tests at full size (make test runs them reduced)
+	@bash tests/stress/run.sh full
+BENCH_ARR := build/bench/arrays
+$(BENCH_ARR): bench/arrays/bench.c bench/arrays/cloops.c libsx.a
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -c bench/arrays/cloops.c -o $(BENCH_ARR)-cloops.o # the plain C baseline
+	$(CC) $(CFLAGS) -Ivm -Iprims -Ibuild/kernels -o $@ bench/arrays/bench.c \
+	  $(BENCH_ARR)-cloops.o libsx.a $(LIBS)
+bench-arrays: sx $(BENCH_ARR) # kernels vs plain C (-O2) vs NumPy, side by side
+	@bash bench/arrays/run.sh
+
 # ---- objects and products -------------------------------------------------------------------
 build/%.o: %.c $(GEN) $(wildcard vm/*.h prims/*.h jit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-libsx.a: $(LIB_OBJ)
+libsx.a: $(LIB_OBJ) $(KERNEL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
-libsx.so: $(LIB_OBJ)
+libsx.so: $(LIB_OBJ) $(KERNEL_OBJ)
 	$(CC) -shared -Wl,-soname,libsx.so.0 -o $@ $^ $(LIBS)
 sx: $(REPL_OBJ) libsx.a
 	$(CC) -o $@ $(REPL_OBJ) libsx.a $(LIBS) $(EDIT_LIBS)

@@ -7,7 +7,7 @@
 #include "spec.gen.h"
 
 static const prim_impl *const areas[] = {prim_numbers, prim_lists, prim_strings, prim_data,
-                                         prim_system, prim_jit};
+                                         prim_system, prim_jit, prim_arrays};
 
 static const char *const kind_names[K_NKINDS] = {
     [K_ANY] = "any value",       [K_NUMBER] = "number",  [K_INTEGER] = "integer",

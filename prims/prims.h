@@ -12,7 +12,7 @@ typedef struct {
 
 /* Each area file exports a NULL-terminated table. */
 extern const prim_impl prim_numbers[], prim_lists[], prim_strings[], prim_data[], prim_system[],
-    prim_jit[];
+    prim_jit[], prim_arrays[];
 
 #define PRIM_FN(cname) static sx_val cname(sx_state *S, int argc, sx_val *argv)
 #define UNUSED_ARGS ((void)S, (void)argc, (void)argv)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../vm/sx.h"
+#include "repl.h"
 
 #define EXIT_USAGE 64
 #define EXIT_SYNTAX 65
@@ -21,6 +22,8 @@ static void usage(FILE *out) {
           "  -h, --help        this text\n"
           "  -v, --version     print the version\n"
           "  --verbose         (test) a line per file\n"
+          "  -q, --quiet       (REPL) no banner\n"
+          "  --no-history      (REPL) neither read nor save ~/.sx_history ($SX_HISTORY)\n"
           "  --no-jit          interpreter only\n"
           "  --jit-threshold=N calls before a lambda is compiled to native code (1 = first call)\n"
           "  --jit-budget=N    code cache size in entries (0 = keep no native code)\n"
@@ -62,56 +65,9 @@ static char *read_stream(FILE *f) {
   return buf;
 }
 
-/* True when text holds a complete set of forms: balanced brackets outside strings/comments. */
-static int complete(const char *s) {
-  int depth = 0, in_str = 0;
-  for (; *s; s++) {
-    char c = *s;
-    if (in_str) {
-      if (c == '\\' && s[1]) s++;
-      else if (c == '"') in_str = 0;
-    } else if (c == '"') in_str = 1;
-    else if (c == ';') {
-      while (*s && *s != '\n') s++;
-      if (!*s) break;
-    } else if (c == '#' && s[1] == '\\' && s[2]) s += 2;
-    else if (c == '(' || c == '[' || c == '{') depth++;
-    else if (c == ')' || c == ']' || c == '}') depth--;
-  }
-  return !in_str && depth <= 0;
-}
-
-static int plain_repl(sx_state *S) {
-  char line[4096];
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  printf("SX %s — (exit) or Ctrl-D to leave\n", sx_version());
-  for (;;) {
-    fputs(n ? "... " : "sx> ", stdout);
-    fflush(stdout);
-    if (!fgets(line, sizeof line, stdin)) break;
-    size_t k = strlen(line);
-    if (n + k + 1 > cap) {
-      cap = (n + k + 1) * 2;
-      buf = realloc(buf, cap);
-    }
-    memcpy(buf + n, line, k + 1);
-    n += k;
-    if (!complete(buf)) continue;
-    sx_value v;
-    sx_status st = sx_eval_string(S, buf, "<repl>", &v);
-    if (st == SX_OK) printf("%s\n", sx_to_string(S, v, 1));
-    else report(S);
-    n = 0;
-    buf[0] = 0;
-  }
-  free(buf);
-  putchar('\n');
-  return 0;
-}
-
 int main(int argc, char **argv) {
   int i = 1, verbose = 0;
+  repl_options ropt = {.history = 1, .quiet = 0};
   int jit_threshold = 0, jit_budget = 0, jit_sync = 0;
   for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
     const char *a = argv[i];
@@ -123,6 +79,10 @@ int main(int argc, char **argv) {
       return 0;
     } else if (!strcmp(a, "--verbose")) {
       verbose = 1;
+    } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+      ropt.quiet = 1;
+    } else if (!strcmp(a, "--no-history")) {
+      ropt.history = 0;
     } else if (!strcmp(a, "--no-jit")) {
       jit_threshold = -1;
     } else if (!strcmp(a, "--jit-sync")) {
@@ -146,6 +106,8 @@ int main(int argc, char **argv) {
   cfg.jit_threshold = jit_threshold;
   cfg.jit_budget = jit_budget;
   cfg.jit_sync = jit_sync;
+  int interactive = i >= argc && isatty(0);
+  if (interactive) repl_configure(&cfg);
   sx_state *S = sx_open(&cfg);
   if (!S) {
     fprintf(stderr, "sx: cannot create a state\n");
@@ -174,8 +136,8 @@ int main(int argc, char **argv) {
     sx_status st = sx_eval_file(S, argv[i], NULL);
     if (st != SX_OK) report(S);
     rc = exit_code(st);
-  } else if (isatty(0)) {
-    rc = plain_repl(S);
+  } else if (interactive) {
+    rc = repl_run(S, &ropt);
   } else {
     char *src = read_stream(stdin);
     if (!src) return EXIT_RUNTIME;

@@ -278,6 +278,12 @@ bool vm_equal(sx_state *S, sx_val a, sx_val b) {
         result = dict_equal(S, x, y);
         break;
       }
+      if (t == T_ARRAY) {
+        int r = arr_equal(x, y); /* -1: one of them was freed */
+        if (r < 0) free(work), arr_freed_error(S, "equal?");
+        result = r;
+        break;
+      }
       result = false;
       break;
     }
@@ -308,6 +314,7 @@ uint32_t vm_hash(sx_val v) {
       return h;
     }
     case T_DICT: return 23 + (uint32_t)DICT(v)->count;
+    case T_ARRAY: return arr_hash(v);
     default: break;
     }
   }

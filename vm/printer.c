@@ -237,6 +237,7 @@ void vm_print(sx_state *S, vm_buf *b, sx_val v, bool write) {
     vm_buf_addc(b, '>');
     return;
   case T_ENV: vm_buf_add(b, "#<environment>", 14); return;
+  case T_ARRAY: arr_print(S, b, v); return;
   case T_PROTO: vm_buf_add(b, "#<prototype>", 12); return;
   default: vm_buf_printf(b, "#<%s>", vm_type_name(v)); return;
   }

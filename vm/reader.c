@@ -331,6 +331,15 @@ bool vm_read(sx_state *S, vm_reader *r, sx_val *out) {
         push_frame(S, &st, (rframe){.kind = F_DISCARD, .line = line, .col = col});
         continue;
       }
+      if (d == 'f' && r->end - r->p >= 5 && !memcmp(r->p, "#f64[", 5)) { /* f64 array */
+        size_t used;
+        const char *err;
+        sx_val a = arr_read_literal(S, r->p + 4, r->end, &used, &err);
+        for (size_t k = 0; k < 4 + used; k++) nextc(r);
+        if (!a) read_error(S, r, r->line, r->col, "%s", err);
+        datum = a;
+        goto deliver;
+      }
       if ((d == 't' || d == 'f') && (r->p + 2 >= r->end || is_delim((unsigned char)r->p[2]))) {
         nextc(r), nextc(r);
         datum = d == 't' ? SX_TRUE : SX_FALSE;

@@ -105,6 +105,8 @@ struct sx_state {
   jit_state *jit;
   uint64_t jit_hits, jit_misses;
 
+  struct arr_state *arr; /* f64 arrays: kernel instance, linear memory, pool (prims/array.c) */
+
   struct sx_state *next_state; /* in the collector's list of states */
 };
 
@@ -219,5 +221,17 @@ SX_INTERNAL const char *prim_kind_name(uint8_t kind);
 SX_INTERNAL int prim_inline_op(const char *name, int argc);
 extern const sx_prim_spec prim_specs[];
 extern const int prim_nspecs;
+
+/* ---- prims/array.c: hooks for f64 arrays ------------------------------------------------------ */
+SX_INTERNAL void arr_state_open(sx_state *S);  /* never raises; arrays fail later if it failed */
+SX_INTERNAL void arr_state_close(sx_state *S);
+SX_INTERNAL void arr_print(sx_state *S, vm_buf *b, sx_val a);
+SX_INTERNAL int arr_equal(sx_val a, sx_val b); /* 1 equal, 0 not, -1 when either was freed */
+SX_INTERNAL uint32_t arr_hash(sx_val a);
+SX_INTERNAL SX_NORETURN void arr_freed_error(sx_state *S, const char *who);
+/* The text after "#f64": the array, or 0 with *err set; *used = characters consumed. */
+SX_INTERNAL sx_val arr_read_literal(sx_state *S, const char *src, const char *end, size_t *used,
+                                    const char **err);
+SX_INTERNAL void arr_memory_stats(sx_state *S, sx_val dict);
 
 #endif

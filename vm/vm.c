@@ -117,7 +117,7 @@ static SX_NORETURN void not_procedure(sx_state *S, sx_val v) {
 }
 
 static SX_NORETURN void stack_overflow(sx_state *S) {
-  vm_error(S, "stack overflow (more than %u frames deep)", S->maxframes);
+  vm_error(S, "stack overflow (recursion too deep)");
 }
 
 /* Spreads (apply f a ... list) in place at fnslot; returns the new argc. */
