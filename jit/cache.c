@@ -6,7 +6,9 @@
  * its entry dead, and the next safe point drops it. Recency is a generation stamp written by the
  * VM when it enters native code (native-to-native calls write nothing); the generation advances
  * with every insert, as PyPy's loop_longevity does. */
+#define _GNU_SOURCE 1
 #include <gc/gc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,10 +227,34 @@ void jit_job_done(jit_job *j) {
   pthread_mutex_unlock(jit_lock());
 }
 
-static bool native_running_anywhere(void) {
+/* Whether a state other than S runs native code (on another thread: its stack is not ours
+ * to scan, so nothing is released meanwhile). */
+static bool native_running_elsewhere(sx_state *S) {
   for (jit_state *J = all_states; J; J = J->next)
-    if (J->owner->native_depth) return true;
+    if (J->owner != S && J->owner->native_depth) return true;
   return false;
+}
+
+/* Frees compiled objects nobody uses any more, unless a native frame may still be running
+ * them: with native code active on this thread, this thread's stack is scanned for return
+ * addresses into each object (eviction or jit-reset! from inside compiled code is safe). */
+static void release_dead_code(sx_state *S) {
+  if (jit_graveyard_empty()) return;
+  pthread_mutex_lock(jit_lock());
+  bool elsewhere = native_running_elsewhere(S);
+  pthread_mutex_unlock(jit_lock());
+  if (elsewhere) return;
+  if (!S || !S->native_depth) {
+    jit_release_graveyard(NULL, NULL);
+    return;
+  }
+  pthread_attr_t attr;
+  void *addr = NULL;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+  pthread_attr_getstack(&attr, &addr, &size);
+  pthread_attr_destroy(&attr);
+  jit_release_graveyard(__builtin_frame_address(0), (char *)addr + size);
 }
 
 void jit_safe_point(sx_state *S) {
@@ -247,12 +273,7 @@ void jit_safe_point(sx_state *S) {
   for (size_t i = 0; i < J->n;)
     if (J->entries[i]->dead) table_remove(S, i, false);
     else i++;
-  if (!jit_graveyard_empty()) {
-    pthread_mutex_lock(jit_lock());
-    bool busy = native_running_anywhere();
-    pthread_mutex_unlock(jit_lock());
-    if (!busy) jit_release_graveyard();
-  }
+  release_dead_code(S);
 }
 
 /* ---- the tier-up policy ---------------------------------------------------------------------- */
@@ -423,8 +444,5 @@ void jit_close(sx_state *S) {
   pthread_cond_destroy(&J->idle);
   free(J);
   S->jit = NULL;
-  pthread_mutex_lock(jit_lock());
-  bool busy = native_running_anywhere();
-  pthread_mutex_unlock(jit_lock());
-  if (!busy) jit_release_graveyard();
+  release_dead_code(S);
 }

@@ -44,6 +44,8 @@ SX_INTERNAL void jit_safe_point(sx_state *S);
 /* Calls the native code of closure fn with argc arguments (argc == entry arity). */
 SX_INTERNAL sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc,
                               sx_val *args);
+/* Whether a loaded shared object (by path) is compiled SX code, which the collector skips. */
+SX_INTERNAL bool jit_is_code_object(const char *path);
 /* Whether the native tier is available in this process (libgccjit found and working). */
 SX_INTERNAL bool jit_available(void);
 

@@ -25,6 +25,7 @@ typedef struct jit_object {
   gcc_jit_result *result;
   int refs;
   size_t code_bytes;
+  uintptr_t lo, hi; /* address range of its mappings: a return address in it means live */
   struct jit_object *next_dead;
 } jit_object;
 

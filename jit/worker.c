@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <gc/gc.h>
 #include <link.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,27 +171,64 @@ void jit_code_unref(jit_code *c) {
 
 size_t jit_store_code_bytes(void) { return store_code_bytes; }
 
-/* Releases dead objects; the caller has checked that no native code runs anywhere. */
-void jit_release_graveyard(void) {
+/* Whether a word on this thread's stack points into o's code: a return address of a native
+ * frame that is still running it. Conservative, like the collector's own stack scan. */
+static bool on_stack(const jit_object *o, const uintptr_t *lo, const uintptr_t *hi) {
+  for (const uintptr_t *p = lo; p < hi; p++)
+    if (*p >= o->lo && *p < o->hi) return true;
+  return false;
+}
+
+/* Releases dead objects that no native frame of this thread can be running; the caller has
+ * checked that no other thread runs native code. */
+void jit_release_graveyard(const void *stack_lo, const void *stack_hi) {
   pthread_mutex_lock(&lock);
-  jit_object *g = graveyard;
+  jit_object *g = graveyard, *keep = NULL;
+  unsigned long released = 0;
   graveyard = NULL;
   pthread_mutex_unlock(&lock);
   while (g) {
     jit_object *next = g->next_dead;
-    gcc_jit_result_release(g->result);
-    free(g);
+    if (stack_lo && on_stack(g, stack_lo, stack_hi)) {
+      g->next_dead = keep;
+      keep = g;
+    } else {
+      gcc_jit_result_release(g->result);
+      free(g);
+      released++;
+    }
     g = next;
+  }
+  /* libgccjit's allocations per compile are freed but leave glibc's heap fragmented; give the
+     free pages back every so often so resident memory follows what is live */
+  static unsigned long since_trim;
+  if ((since_trim += released) >= 64) {
+    since_trim = 0;
+    malloc_trim(0);
+  }
+  if (keep) {
+    pthread_mutex_lock(&lock);
+    jit_object *last = keep;
+    while (last->next_dead) last = last->next_dead;
+    last->next_dead = graveyard;
+    graveyard = keep;
+    pthread_mutex_unlock(&lock);
   }
 }
 
 bool jit_graveyard_empty(void) { return graveyard == NULL; }
+
+bool jit_is_code_object(const char *path) {
+  /* libgccjit writes each result to its own temp directory as .../libgccjit-XXXXXX/fake.so */
+  return path && strstr(path, "/libgccjit-") && strstr(path, "/fake.so");
+}
 
 /* ---- compiling ---------------------------------------------------------------------------- */
 
 typedef struct {
   uintptr_t addr;
   size_t bytes;
+  uintptr_t lo, hi;
 } map_query;
 
 static int find_object(struct dl_phdr_info *info, size_t size, void *data) {
@@ -198,25 +236,32 @@ static int find_object(struct dl_phdr_info *info, size_t size, void *data) {
   map_query *q = data;
   size_t total = 0;
   bool mine = false;
+  uintptr_t min = UINTPTR_MAX, max = 0;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_LOAD) continue;
     uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
     total += (ph->p_memsz + 4095) & ~(size_t)4095;
     if (q->addr >= lo && q->addr < hi) mine = true;
+    if (lo < min) min = lo;
+    if (hi > max) max = hi;
   }
   if (mine) {
     q->bytes = total;
+    q->lo = min;
+    q->hi = max;
     return 1;
   }
   return 0;
 }
 
-/* Mapped size of the loaded object holding fn. */
-static size_t mapped_bytes(void *fn) {
-  map_query q = {(uintptr_t)fn, 0};
+/* Mapped size and address range of the loaded object holding fn. */
+static void locate_object(jit_object *obj, void *fn) {
+  map_query q = {(uintptr_t)fn, 0, 0, 0};
   dl_iterate_phdr(find_object, &q);
-  return q.bytes;
+  obj->code_bytes = q.bytes;
+  obj->lo = q.lo;
+  obj->hi = q.hi;
 }
 
 /* Compiles the jobs in one context; fills each job's result. Runs on the worker thread (or the
@@ -273,7 +318,7 @@ void jit_compile_batch(jit_job **jobs, int n) {
     if (got) {
       for (int i = 0; i < n; i++)
         if (jobs[i]->fn) {
-          obj->code_bytes = mapped_bytes(jobs[i]->fn);
+          locate_object(obj, jobs[i]->fn);
           break;
         }
       pthread_mutex_lock(&lock);

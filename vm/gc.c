@@ -30,9 +30,19 @@ static void push_vm_roots(void) {
   if (previous_push) previous_push();
 }
 
+/* Boehm scans the writable segments of every loaded shared object as roots and aborts with
+ * "Too many root sets" past its limit (Guile dies so after ~2,000 compiled programs). Compiled SX
+ * code holds no heap pointers of its own — constants come from the prototype at run time — so
+ * the objects libgccjit loads are left out of root scanning. */
+static int scan_object(const char *name, void *start, size_t size) {
+  (void)start, (void)size;
+  return !jit_is_code_object(name);
+}
+
 void vm_gc_init(void) {
   pthread_mutex_lock(&states_lock);
   if (!gc_ready) {
+    GC_register_has_static_roots_callback(scan_object);
     GC_INIT();
     previous_push = GC_get_push_other_roots();
     GC_set_push_other_roots(push_vm_roots);
