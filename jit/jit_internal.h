@@ -22,7 +22,8 @@ typedef struct jit_shape {
 /* One libgccjit result (one compile, possibly of a batch): released when its last code goes
  * and no native frame can be running it. */
 typedef struct jit_object {
-  gcc_jit_result *result;
+  gcc_jit_result *result; /* compiled in this process, or */
+  void *dl;               /* loaded from a file the compile server wrote */
   int refs;
   size_t code_bytes;
   uintptr_t lo, hi; /* address range of its mappings: a return address in it means live */

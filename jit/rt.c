@@ -16,7 +16,7 @@ static sx_val rt_prim(sx_state *S, uint64_t op, sx_val a, sx_val b, sx_val c) {
   case OP_VSET: argc = 3; break;
   default: argc = 2;
   }
-  return vm_call(S, prim, argc, args + 1);
+  return vm_call_prim(S, prim, argc, args + 1);
 }
 
 static sx_val rt_unbound(sx_state *S, sx_val cell) {
@@ -78,6 +78,7 @@ static sx_val rt_resolve(sx_state *S) {
 
 /* A call of anything from compiled code: the VM calls it (natively when it can). */
 static sx_val rt_call(sx_state *S, sx_val fn, uint64_t argc, sx_val *args) {
+  if (sx_is_prim(fn) && fn != S->apply_prim) return vm_call_prim(S, fn, (int)argc, args);
   return vm_call(S, fn, (int)argc, args);
 }
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "worker.h"
+#include "server.h"
 
 #define JIT_BATCH 8
 
@@ -193,7 +193,8 @@ void jit_release_graveyard(const void *stack_lo, const void *stack_hi) {
       g->next_dead = keep;
       keep = g;
     } else {
-      gcc_jit_result_release(g->result);
+      if (g->dl) jit_server_release(g->dl);
+      else gcc_jit_result_release(g->result);
       free(g);
       released++;
     }
@@ -220,7 +221,7 @@ bool jit_graveyard_empty(void) { return graveyard == NULL; }
 
 bool jit_is_code_object(const char *path) {
   /* libgccjit writes each result to its own temp directory as .../libgccjit-XXXXXX/fake.so */
-  return path && strstr(path, "/libgccjit-") && strstr(path, "/fake.so");
+  return path && ((strstr(path, "/libgccjit-") && strstr(path, "/fake.so")) || strstr(path, "/sx-jit-"));
 }
 
 /* ---- compiling ---------------------------------------------------------------------------- */
@@ -264,9 +265,23 @@ static void locate_object(jit_object *obj, void *fn) {
   obj->hi = q.hi;
 }
 
-/* Compiles the jobs in one context; fills each job's result. Runs on the worker thread (or the
- * VM thread in sync mode); touches no GC memory. */
-void jit_compile_batch(jit_job **jobs, int n) {
+/* Accounts a loaded object holding the code of the jobs that have fn set: one reference per
+ * job until the VM thread installs or drops it. */
+void jit_object_adopt(jit_object *obj, jit_job **jobs, int n) {
+  for (int i = 0; i < n; i++)
+    if (jobs[i]->fn) {
+      locate_object(obj, jobs[i]->fn);
+      break;
+    }
+  pthread_mutex_lock(&lock);
+  store_code_bytes += obj->code_bytes;
+  for (int i = 0; i < n; i++)
+    if (jobs[i]->fn) obj->refs++;
+  pthread_mutex_unlock(&lock);
+}
+
+/* Compiles the jobs in one context, in this process; fills each job's result. */
+static void compile_here(jit_job **jobs, int n) {
   double t0 = now_ms();
   gcc_jit_context *ctx = gcc_jit_context_acquire();
   if (!ctx) {
@@ -288,13 +303,12 @@ void jit_compile_batch(jit_job **jobs, int n) {
     const char *e = gcc_jit_context_get_first_error(ctx);
     for (int i = 0; i < n; i++)
       if (lowered[i]) snprintf(jobs[i]->err, sizeof jobs[i]->err, "%s", e ? e : "compile failed");
-    /* one bad lambda must not sink the batch: retry each alone */
-    if (n > 1) {
+    if (n > 1) { /* one bad lambda must not sink the batch: retry each alone */
       gcc_jit_context_release(ctx);
       for (int i = 0; i < n; i++)
         if (lowered[i]) {
           jobs[i]->err[0] = 0;
-          jit_compile_batch(&jobs[i], 1);
+          compile_here(&jobs[i], 1);
         }
       return;
     }
@@ -315,29 +329,26 @@ void jit_compile_batch(jit_job **jobs, int n) {
         snprintf(jobs[i]->err, sizeof jobs[i]->err, "compiled code not found");
       }
     }
-    if (got) {
-      for (int i = 0; i < n; i++)
-        if (jobs[i]->fn) {
-          locate_object(obj, jobs[i]->fn);
-          break;
-        }
-      pthread_mutex_lock(&lock);
-      store_code_bytes += obj->code_bytes;
-      obj->refs = 1; /* held by the batch until every job is installed or dropped */
-      pthread_mutex_unlock(&lock);
-      for (int i = 0; i < n; i++)
-        if (jobs[i]->fn) {
-          pthread_mutex_lock(&lock);
-          obj->refs++;
-          pthread_mutex_unlock(&lock);
-        }
-      jit_object_unref(obj);
-    } else {
+    if (got) jit_object_adopt(obj, jobs, n);
+    else {
       gcc_jit_result_release(res);
       free(obj);
     }
   }
   gcc_jit_context_release(ctx);
+}
+
+/* Compiles a batch: in the compile server (default), or in this process when SX_JIT_INPROCESS=1
+ * or the server cannot be started. Runs on the worker thread, or the VM thread in sync mode;
+ * touches no GC memory. */
+void jit_compile_batch(jit_job **jobs, int n) {
+  static int inprocess = -1;
+  if (inprocess < 0) {
+    const char *e = getenv("SX_JIT_INPROCESS");
+    inprocess = e && *e == '1';
+  }
+  if (!inprocess && jit_server_compile(jobs, n)) return;
+  compile_here(jobs, n);
 }
 
 /* ---- the worker thread ------------------------------------------------------------------ */

@@ -300,8 +300,10 @@ void arr_free(sx_state *S, sx_array *a) {
 size_t arr_trim(sx_state *S) {
   arr_state *A = S->arr;
   if (!A || !A->ready) return 0;
-  arr_collect(A);
-  return pool_trim(&A->pool, true);
+  uint64_t before = A->pool.bytes_returned;
+  arr_collect(A); /* may give some back already, lazily */
+  pool_trim(&A->pool, true);
+  return (size_t)(A->pool.bytes_returned - before);
 }
 
 /* ---- kernels ------------------------------------------------------------------------------------- */

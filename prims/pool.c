@@ -97,7 +97,7 @@ bool pool_open(pool *p, size_t reserve) {
     if (m != MAP_FAILED) {
       p->base = m;
       p->reserved = reserve;
-      p->top = p->dirty_top = GUARD_BYTES;
+      p->top = p->dirty_top = p->top_hw = GUARD_BYTES;
       return true;
     }
   }
@@ -272,12 +272,16 @@ static bool take_extent(pool *p, size_t size, uint32_t *off, bool *zero) {
   return true;
 }
 
-static bool take_top(pool *p, size_t size, uint32_t *off, bool *zero) {
+/* From the free top of the memory. *fresh: the block reaches above the high-water mark, into
+ * memory the pool never handed out (or gave back to the OS since). */
+static bool take_top(pool *p, size_t size, uint32_t *off, bool *zero, bool *fresh) {
   if (p->top + size > p->reserved || !grow(p, p->top + size)) return false;
   *off = (uint32_t)p->top;
   *zero = p->top >= p->dirty_top;
   p->top += size;
   if (p->top > p->dirty_top) p->dirty_top = p->top;
+  *fresh = p->top > p->top_hw;
+  if (*fresh) p->top_hw = p->top;
   return true;
 }
 
@@ -302,21 +306,17 @@ pool_block *pool_alloc(pool *p, size_t bytes) {
   b = meta_new(p);
   if (!b) return NULL;
   uint32_t off;
-  bool zero;
-  if (take_extent(p, size, &off, &zero)) {
-    p->hits++;
-  } else if (take_top(p, size, &off, &zero)) {
-    p->misses++;
-  } else {
+  bool zero, fresh = false;
+  if (!take_extent(p, size, &off, &zero) && !take_top(p, size, &off, &zero, &fresh)) {
     /* memory cached in other classes may coalesce into room */
     flush_classes(p, true);
-    if (take_extent(p, size, &off, &zero)) p->hits++;
-    else if (take_top(p, size, &off, &zero)) p->misses++;
-    else {
+    if (!take_extent(p, size, &off, &zero) && !take_top(p, size, &off, &zero, &fresh)) {
       meta_release(p, b);
       return NULL;
     }
   }
+  if (fresh) p->misses++;
+  else p->hits++;
   b->off = off;
   b->size = (uint32_t)size;
   b->cls = c >= 0 ? (uint8_t)c : POOL_LARGE;
@@ -381,7 +381,7 @@ size_t pool_trim(pool *p, bool all) {
       p->bytes_returned += p->dirty_top - lo;
     }
     memset(p->base + p->top, 0, (lo < p->dirty_top ? lo : p->dirty_top) - p->top);
-    p->dirty_top = p->top;
+    p->dirty_top = p->top_hw = p->top;
     /* the committed size shrinks to the top: what lies above is zero and unmapped again */
     size_t keep = round_up(p->top, POOL_WASM_PAGE);
     if (keep < p->committed && mprotect(p->base + keep, p->committed - keep, PROT_NONE) == 0) {

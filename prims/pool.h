@@ -55,6 +55,7 @@ typedef struct pool {
   size_t committed;    /* bytes readable and writable from base: the wasm memory size */
   size_t top;          /* everything from here to committed is free */
   size_t dirty_top;    /* free memory above top and below this may be resident */
+  size_t top_hw;       /* highest top since the last trim: blocks above it are misses */
   uint32_t top_epoch;  /* cycle in which top last moved down */
   uint32_t epoch;      /* current collector cycle, set by the owner before each call */
   uint32_t purged_epoch; /* last cycle a lazy purge ran in */
@@ -72,8 +73,8 @@ typedef struct pool {
   void *resized_ud;
 
   size_t in_use;       /* bytes of blocks handed out */
-  uint64_t hits;       /* allocations served by memory freed earlier */
-  uint64_t misses;     /* allocations that took fresh memory from the top */
+  uint64_t hits;       /* allocations served by memory the pool had used before */
+  uint64_t misses;     /* allocations that needed memory above the high-water mark */
   uint64_t bytes_returned; /* bytes given back to the OS, cumulative */
 } pool;
 

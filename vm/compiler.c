@@ -868,6 +868,24 @@ static node *expand_call(cx *c, sx_val x) {
   /* builtins with an inline opcode */
   if (sx_is_symbol(head) && !lookup_local(c, head)) {
     sx_cell *cell = vm_env_lookup(c->env, head);
+    if (cell && (cell->h.flags & CELL_CONST) && sx_is_prim(cell->value) && n > 1 && n <= 9 &&
+        !strcmp(PRIM(cell->value)->spec->name, "list")) {
+      /* (list a b c) builds its pairs inline: (cons a (cons b (cons c ()))) */
+      node **args = cmalloc(c->S, n * sizeof(node *));
+      int k = 0;
+      for (sx_val a = sx_cdr(x); sx_is_pair(a); a = sx_cdr(a)) args[k++] = expand(c, sx_car(a));
+      node *tail = mkconst(c, SX_EMPTY);
+      sx_val cons_prim = vm_env_lookup(c->S->root, vm_symbol(c->S, "cons"))->value;
+      for (int i = k - 1; i >= 0; i--) {
+        node *nd = mknode(c, N_PRIMOP, 2);
+        nd->op = OP_CONS;
+        nd->val = cons_prim;
+        nd->kids[0] = args[i];
+        nd->kids[1] = tail;
+        tail = nd;
+      }
+      return tail;
+    }
     if (cell && (cell->h.flags & CELL_CONST) && sx_is_prim(cell->value)) {
       int op = prim_inline_op(PRIM(cell->value)->spec->name, (int)n - 1);
       if (op >= 0) {
@@ -1108,7 +1126,7 @@ static void gen_store(gen *g, var *v) {
   else vm_error(g->S, "compiler: assignment to an unboxed captured variable");
 }
 
-static void decide_box(var *v) { v->boxed = v->captured && (v->assigned || v->general); }
+static void decide_box(var *v) { v->boxed = v->captured && (v->assigned || (v->grp && v->general)); }
 
 /* Binds v to a fresh slot holding what is on top of the stack. */
 static void bind_var(gen *g, var *v) {

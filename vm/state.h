@@ -199,6 +199,8 @@ SX_INTERNAL uint64_t vm_next_lambda_id(void);
 
 /* ---- vm.c ----------------------------------------------------------------------------------- */
 SX_INTERNAL sx_val vm_call(sx_state *S, sx_val fn, int argc, const sx_val *argv);
+/* A primitive (not apply) with the VM's argument checks, without entering the VM loop. */
+SX_INTERNAL sx_val vm_call_prim(sx_state *S, sx_val fn, int argc, sx_val *argv);
 SX_INTERNAL sx_val vm_eval(sx_state *S, sx_val form, sx_env *env);
 SX_INTERNAL sx_val vm_eval_string(sx_state *S, const char *src, size_t n, sx_val file,
                                   sx_env *env);

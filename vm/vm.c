@@ -70,7 +70,7 @@ static SX_NORETURN void arity_error(sx_state *S, sx_val fn, int argc) {
   vm_error(S, "wrong number of arguments: %s, got %d", STR(s)->data, argc);
 }
 
-static sx_val call_prim(sx_state *S, sx_val fn, int argc, sx_val *argv) {
+sx_val vm_call_prim(sx_state *S, sx_val fn, int argc, sx_val *argv) {
   sx_prim *p = PRIM(fn);
   const sx_prim_spec *spec = p->spec;
   if (SX_UNLIKELY(argc < spec->min || (spec->max >= 0 && argc > spec->max)))
@@ -214,7 +214,7 @@ static inline sx_val *push_tail_call(sx_state *S, sx_val *sp) {
 #define SLOW_PRIM(op, n)                                                                       \
   do {                                                                                         \
     SAVE();                                                                                    \
-    sx_val r_ = call_prim(S, S->inline_prims[op], n, sp - (n));                                \
+    sx_val r_ = vm_call_prim(S, S->inline_prims[op], n, sp - (n));                                \
     sp -= (n);                                                                                 \
     *sp++ = r_;                                                                                \
   } while (0)
@@ -357,7 +357,7 @@ static sx_val execute(sx_state *S, uint32_t stop) {
         sp = fnslot + 1 + argc;
         goto do_call;
       }
-      sx_val r = call_prim(S, *fnslot, argc, fnslot + 1);
+      sx_val r = vm_call_prim(S, *fnslot, argc, fnslot + 1);
       sp = fnslot;
       *sp++ = r;
       DISPATCH();
@@ -404,7 +404,7 @@ static sx_val execute(sx_state *S, uint32_t stop) {
         sp = fnslot + 1 + argc;
         goto do_tailcall;
       }
-      sx_val r = call_prim(S, *fnslot, argc, fnslot + 1);
+      sx_val r = vm_call_prim(S, *fnslot, argc, fnslot + 1);
       sp = fnslot;
       *sp++ = r;
       goto do_return;
@@ -686,7 +686,7 @@ static sx_val run(sx_state *S, int argc) {
       return run(S, argc);
     }
     S->sp = fnslot + 1 + argc;
-    sx_val r = call_prim(S, fn, argc, fnslot + 1);
+    sx_val r = vm_call_prim(S, fn, argc, fnslot + 1);
     S->sp = fnslot;
     return r;
   }

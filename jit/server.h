@@ -1,0 +1,12 @@
+/* server.h — the out-of-process compile server (server.c). */
+#ifndef SX_JIT_SERVER_H
+#define SX_JIT_SERVER_H
+
+#include "worker.h"
+
+SX_INTERNAL bool jit_server_compile(jit_job **jobs, int n);
+SX_INTERNAL void jit_server_release(void *dl);
+/* worker.c: takes a freshly loaded object holding the jobs' code into the store's accounting */
+SX_INTERNAL void jit_object_adopt(jit_object *obj, jit_job **jobs, int n);
+
+#endif
