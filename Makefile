@@ -7,12 +7,13 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden -Ibuild/gen
 PKGS     := bdw-gc
 DEB_PKGS := libgc-dev pkg-config gawk libgccjit-12-dev libedit-dev wabt
 PEER_PKGS := lua5.4 luajit guile-3.0 chezscheme
-LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgc) -lgccjit -lm -lpthread -ldl
+LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgc) -lm -lpthread -ldl
 CFLAGS   += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 VM_SRC    := $(wildcard vm/*.c)
 PRIM_SRC  := $(wildcard prims/*.c)
-JIT_SRC   := $(wildcard jit/*.c)
+JITC_SRC  := jit/jitc.c jit/lower.c
+JIT_SRC   := $(filter-out $(JITC_SRC),$(wildcard jit/*.c))
 LIB_SRC   := $(VM_SRC) $(PRIM_SRC) $(JIT_SRC)
 LIB_OBJ   := $(LIB_SRC:%.c=build/%.o)
 REPL_OBJ  := $(patsubst %.c,build/%.o,$(wildcard repl/*.c))
@@ -21,7 +22,7 @@ GEN       := build/gen/spec.gen.h build/gen/prelude.gen.h
 LIB_SX    := lib/prelude.sx lib/jit.sx
 
 .PHONY: all run test deps bench bench-deps clean docs check-docs
-all: deps-check sx libsx.a libsx.so
+all: deps-check sx sx-jitc libsx.a libsx.so
 
 # ---- Debian packages: checked on every build, installed when missing -------------------------
 deps-check:
@@ -78,8 +79,9 @@ build/prims/array.o: build/kernels/f64.h prims/kernels/wasm_names.h
 build/prims/array.o: CFLAGS += -Ibuild/kernels
 
 .PHONY: stress bench-arrays
-stress: sx # the long-run array memory tests at full size (make test runs them reduced)
+stress: sx sx-jitc # the long-run memory tests at full size (make test runs them reduced)
 	@bash tests/stress/run.sh full
+	@bash tests/stress/jit.sh full
 BENCH_ARR := build/bench/arrays
 $(BENCH_ARR): bench/arrays/bench.c bench/arrays/cloops.c libsx.a
 	@mkdir -p $(@D)
@@ -99,6 +101,12 @@ libsx.a: $(LIB_OBJ) $(KERNEL_OBJ)
 	ar rcs $@ $^
 libsx.so: $(LIB_OBJ) $(KERNEL_OBJ)
 	$(CC) -shared -Wl,-soname,libsx.so.0 -o $@ $^ $(LIBS)
+# the compile server: the only program that links libgccjit (libsx and its hosts never do)
+JITC_OBJ := $(JITC_SRC:%.c=build/%.o) build/jit/wire.o
+sx-jitc: $(JITC_OBJ)
+	$(CC) -o $@ $(JITC_OBJ) -lgccjit
+build/jit/server.o: CFLAGS += -DSX_JITC_DEFAULT='"$(CURDIR)/sx-jitc"'
+
 sx: $(REPL_OBJ) libsx.a
 	$(CC) -o $@ $(REPL_OBJ) libsx.a $(LIBS) $(EDIT_LIBS)
 # libedit is the sx command's alone: libsx never links it
@@ -132,4 +140,4 @@ bench: all
 	@bash bench/run.sh
 
 clean:
-	rm -rf build sx libsx.a libsx.so
+	rm -rf build sx sx-jitc libsx.a libsx.so

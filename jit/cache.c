@@ -16,7 +16,7 @@
 
 #include "cache.h"
 #include "rt.h"
-#include "worker.h"
+#include "server.h"
 
 #define DEFAULT_THRESHOLD 1000
 #define DEFAULT_BUDGET 5000
@@ -24,13 +24,11 @@
 #define MAX_EVICTION_DOUBLINGS 10
 #define NEVER (INT32_MIN / 2)
 
-static bool native_available = true; /* false after libgccjit failed to work at all */
-static bool warned;
 
 /* States with a native tier, so a release can check that none is running native code. */
 static jit_state *all_states;
 
-bool jit_available(void) { return native_available; }
+bool jit_available(void) { return jit_server_usable(); }
 
 /* ---- entries ------------------------------------------------------------------------------ */
 
@@ -195,7 +193,7 @@ static void finish_job(sx_state *S, jit_job *j) {
     if (!e->dead) {
       sx_proto *p = e->proto;
       p->h.flags &= (uint8_t)~PROTO_QUEUED;
-      if (strstr(j->err, "killed") || strstr(j->err, "signal")) {
+      if (strstr(j->err, "killed") || strstr(j->err, "signal") || strstr(j->err, "no compiler")) {
         p->calls = 0; /* its helpers were killed (Ctrl-C): not the lambda's fault, retry later */
       } else {
         J->failed++;
@@ -283,7 +281,7 @@ void jit_hot(sx_state *S, sx_proto *p) {
   if (!J || p->jit) return;
   if (J->done || (S->interrupt & 2)) jit_safe_point(S);
   if (p->jit) return;
-  if (!native_available || J->budget <= 0 || (p->h.flags & (PROTO_NOJIT | PROTO_QUEUED))) {
+  if (!jit_available() || J->budget <= 0 || (p->h.flags & (PROTO_NOJIT | PROTO_QUEUED))) {
     p->calls = NEVER;
     return;
   }
@@ -322,7 +320,6 @@ void jit_hot(sx_state *S, sx_proto *p) {
   J->pending++;
   if (J->sync) {
     jit_compile_batch(&j, 1);
-    if (!j->fn && strstr(j->err, "no libgccjit")) native_available = false;
     finish_job(S, j);
     return;
   }
@@ -395,7 +392,7 @@ void jit_open(sx_state *S) {
   const char *log = getenv("SX_JIT_LOG");
   J->log = log && *log && strcmp(log, "0");
   pthread_cond_init(&J->idle, NULL);
-  bool on = (S->cfg.capabilities & SX_CAP_NATIVE) && S->cfg.jit_threshold >= 0 && native_available;
+  bool on = (S->cfg.capabilities & SX_CAP_NATIVE) && S->cfg.jit_threshold >= 0 && jit_available();
   J->threshold = S->cfg.jit_threshold > 0 ? S->cfg.jit_threshold : DEFAULT_THRESHOLD;
   S->jit_threshold = on ? J->threshold : INT32_MAX;
   S->jit = J;
@@ -403,9 +400,6 @@ void jit_open(sx_state *S) {
   J->next = all_states;
   all_states = J;
   pthread_mutex_unlock(jit_lock());
-  if (on && !warned && !getenv("SX_JIT_NO_CHECK")) {
-    /* nothing to check eagerly: a missing libgccjit shows at the first compile */
-  }
 }
 
 void jit_close(sx_state *S) {

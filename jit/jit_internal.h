@@ -3,7 +3,6 @@
 #ifndef SX_JIT_INTERNAL_H
 #define SX_JIT_INTERNAL_H
 
-#include <libgccjit.h>
 #include <pthread.h>
 
 #include "../vm/state.h"
@@ -22,8 +21,7 @@ typedef struct jit_shape {
 /* One libgccjit result (one compile, possibly of a batch): released when its last code goes
  * and no native frame can be running it. */
 typedef struct jit_object {
-  gcc_jit_result *result; /* compiled in this process, or */
-  void *dl;               /* loaded from a file the compile server wrote */
+  void *dl; /* the shared object the compile server wrote, loaded */
   int refs;
   size_t code_bytes;
   uintptr_t lo, hi; /* address range of its mappings: a return address in it means live */
@@ -44,9 +42,5 @@ SX_INTERNAL void jit_shape_free(jit_shape *s);
 SX_INTERNAL bool jit_shape_equal(const jit_shape *a, const jit_shape *b);
 SX_INTERNAL bool jit_can_compile(sx_proto *p);
 
-/* lower.c: adds one function for shape to ctx, named name; false (with a reason) when the
- * shape uses something compiled code cannot do. */
-SX_INTERNAL bool jit_lower(gcc_jit_context *ctx, const jit_shape *shape, const char *name);
-SX_INTERNAL void jit_context_options(gcc_jit_context *ctx);
 
 #endif

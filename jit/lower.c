@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libgccjit.h>
+
 #include "jit_internal.h"
 #include "rt.h"
 
@@ -726,6 +728,9 @@ static void lower_body(lw *w) {
   }
   if (w->cur) gcc_jit_block_end_with_return(w->cur, NULL, k64(w, (int64_t)SX_NIL));
 }
+
+SX_INTERNAL bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name);
+SX_INTERNAL void jit_context_options(gcc_jit_context *ctx);
 
 bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   lw W = {0}, *w = &W;

@@ -1,9 +1,9 @@
 /* worker.c — the process-wide compile worker and store of compiled code.
  *
- * libgccjit serialises compiles behind a global lock anyway, so one background thread owns it.
- * The VM thread hands it jobs holding only malloc'd shapes (never GC memory); the worker
- * batches up to JIT_BATCH of them into one context (the ~10 ms fixed cost is per context) and
- * hands results back, which the VM installs at a safe point. Compiled code is shared by content:
+ * One background thread talks to the compile server (server.c). The VM thread hands it jobs
+ * holding only malloc'd shapes (never GC memory); the worker batches up to JIT_BATCH of them
+ * into one libgccjit context (the ~10 ms fixed cost is per context) and hands results back,
+ * which the VM installs at a safe point. Compiled code is shared by content:
  * the store maps shapes to code, reference counted, across all states of the process. A
  * compiled object (one libgccjit result) is released only when no state is running native code,
  * so evicting or resetting from inside compiled code never frees code that is on the stack.
@@ -32,11 +32,6 @@ static int queue_len;
 static jit_object *graveyard;
 static uint64_t build_id = 0x5358000100000000ull; /* SX 0.1 layout; part of every shape hash */
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* ---- shapes ------------------------------------------------------------------------------ */
 
@@ -83,13 +78,6 @@ jit_shape *jit_shape_of(sx_proto *p) {
   }
   s->hash = h;
   return s;
-}
-
-void jit_shape_free(jit_shape *s) {
-  if (!s) return;
-  free(s->code);
-  free(s->child_nfree);
-  free(s);
 }
 
 bool jit_shape_equal(const jit_shape *a, const jit_shape *b) {
@@ -193,8 +181,7 @@ void jit_release_graveyard(const void *stack_lo, const void *stack_hi) {
       g->next_dead = keep;
       keep = g;
     } else {
-      if (g->dl) jit_server_release(g->dl);
-      else gcc_jit_result_release(g->result);
+      jit_server_release(g->dl);
       free(g);
       released++;
     }
@@ -280,76 +267,9 @@ void jit_object_adopt(jit_object *obj, jit_job **jobs, int n) {
   pthread_mutex_unlock(&lock);
 }
 
-/* Compiles the jobs in one context, in this process; fills each job's result. */
-static void compile_here(jit_job **jobs, int n) {
-  double t0 = now_ms();
-  gcc_jit_context *ctx = gcc_jit_context_acquire();
-  if (!ctx) {
-    for (int i = 0; i < n; i++) snprintf(jobs[i]->err, sizeof jobs[i]->err, "no libgccjit context");
-    return;
-  }
-  jit_context_options(ctx);
-  char names[JIT_BATCH][32];
-  bool lowered[JIT_BATCH];
-  int nok = 0;
-  for (int i = 0; i < n; i++) {
-    snprintf(names[i], sizeof names[i], "sx_lambda_%d", i);
-    lowered[i] = jit_lower(ctx, jobs[i]->shape, names[i]);
-    if (!lowered[i]) snprintf(jobs[i]->err, sizeof jobs[i]->err, "unsupported bytecode");
-    else nok++;
-  }
-  gcc_jit_result *res = nok ? gcc_jit_context_compile(ctx) : NULL;
-  if (nok && !res) {
-    const char *e = gcc_jit_context_get_first_error(ctx);
-    for (int i = 0; i < n; i++)
-      if (lowered[i]) snprintf(jobs[i]->err, sizeof jobs[i]->err, "%s", e ? e : "compile failed");
-    if (n > 1) { /* one bad lambda must not sink the batch: retry each alone */
-      gcc_jit_context_release(ctx);
-      for (int i = 0; i < n; i++)
-        if (lowered[i]) {
-          jobs[i]->err[0] = 0;
-          compile_here(&jobs[i], 1);
-        }
-      return;
-    }
-  }
-  double ms = now_ms() - t0;
-  if (res) {
-    jit_object *obj = calloc(1, sizeof(jit_object));
-    obj->result = res;
-    int got = 0;
-    for (int i = 0; i < n; i++) {
-      jobs[i]->ms = ms / nok;
-      if (!lowered[i]) continue;
-      jobs[i]->fn = gcc_jit_result_get_code(res, names[i]);
-      if (jobs[i]->fn) {
-        jobs[i]->obj = obj;
-        got++;
-      } else {
-        snprintf(jobs[i]->err, sizeof jobs[i]->err, "compiled code not found");
-      }
-    }
-    if (got) jit_object_adopt(obj, jobs, n);
-    else {
-      gcc_jit_result_release(res);
-      free(obj);
-    }
-  }
-  gcc_jit_context_release(ctx);
-}
-
-/* Compiles a batch: in the compile server (default), or in this process when SX_JIT_INPROCESS=1
- * or the server cannot be started. Runs on the worker thread, or the VM thread in sync mode;
- * touches no GC memory. */
-void jit_compile_batch(jit_job **jobs, int n) {
-  static int inprocess = -1;
-  if (inprocess < 0) {
-    const char *e = getenv("SX_JIT_INPROCESS");
-    inprocess = e && *e == '1';
-  }
-  if (!inprocess && jit_server_compile(jobs, n)) return;
-  compile_here(jobs, n);
-}
+/* Compiles a batch in the compile server. Runs on the worker thread, or the VM thread in sync
+ * mode; touches no GC memory. */
+void jit_compile_batch(jit_job **jobs, int n) { jit_server_compile(jobs, n); }
 
 /* ---- the worker thread ------------------------------------------------------------------ */
 

@@ -207,9 +207,14 @@ void arr_drain(arr_state *A) {
   pool_trim(&A->pool, false);
 }
 
+/* Never stops a collection. Passing it instead of GC_gcollect's own never-stop function makes
+ * Boehm first finish sweeping the previous cycle's garbage, so every handle that cycle found
+ * dead is finalized now rather than whenever the allocator happens to sweep its page. */
+static int GC_CALLBACK never_stop(void) { return 0; }
+
 /* A full collection, then the blocks it freed. */
 void arr_collect(arr_state *A) {
-  GC_gcollect();
+  GC_try_to_collect(never_stop);
   arr_drain(A);
   A->gc_no = GC_get_gc_no();
   set_epoch(A);

@@ -287,6 +287,22 @@ static bool take_top(pool *p, size_t size, uint32_t *off, bool *zero, bool *fres
 
 /* ---- blocks ----------------------------------------------------------------------------------- */
 
+/* The most memory in use in each of the last few cycles: what the lazy trim leaves resident. */
+static void note_use(pool *p) {
+  if (p->epoch != p->peak_epoch) {
+    p->peaks[p->npeak++ % 8] = p->cycle_peak;
+    p->cycle_peak = p->in_use;
+    p->peak_epoch = p->epoch;
+  }
+  if (p->in_use > p->cycle_peak) p->cycle_peak = p->in_use;
+}
+
+static size_t recent_peak(const pool *p) {
+  size_t m = p->cycle_peak;
+  for (int i = 0; i < 8; i++) m = max_sz(m, p->peaks[i]);
+  return m;
+}
+
 pool_block *pool_alloc(pool *p, size_t bytes) {
   if (!p->base) return NULL;
   int c = class_of(bytes);
@@ -301,6 +317,7 @@ pool_block *pool_alloc(pool *p, size_t bytes) {
     b->zero = 0;
     p->in_use += size;
     p->hits++;
+    note_use(p);
     return b;
   }
   b = meta_new(p);
@@ -322,10 +339,12 @@ pool_block *pool_alloc(pool *p, size_t bytes) {
   b->cls = c >= 0 ? (uint8_t)c : POOL_LARGE;
   b->zero = zero;
   p->in_use += size;
+  note_use(p);
   return b;
 }
 
 void pool_free(pool *p, pool_block *b) {
+  note_use(p);
   p->in_use -= b->size;
   b->epoch = p->epoch;
   if (b->cls != POOL_LARGE) {
@@ -356,38 +375,51 @@ static bool give_back(pool *p, size_t lo, size_t hi) {
   return true;
 }
 
+/* Gives back the free top of the memory and shrinks the committed size down to it. */
+static void trim_top(pool *p) {
+  size_t lo = round_up(p->top, OS_PAGE);
+  if (p->dirty_top > lo) {
+    madvise(p->base + lo, p->dirty_top - lo, MADV_DONTNEED);
+    p->bytes_returned += p->dirty_top - lo;
+  }
+  memset(p->base + p->top, 0, (lo < p->dirty_top ? lo : p->dirty_top) - p->top);
+  p->dirty_top = p->top_hw = p->top;
+  /* what lies above the top is zero and inaccessible again */
+  size_t keep = round_up(p->top, POOL_WASM_PAGE);
+  if (keep < p->committed && mprotect(p->base + keep, p->committed - keep, PROT_NONE) == 0) {
+    p->committed = keep;
+    resized(p);
+  }
+}
+
 size_t pool_trim(pool *p, bool all) {
   if (!p->base) return 0;
+  note_use(p);
+  size_t excess = (size_t)-1; /* bytes to give back */
   if (!all) {
-    size_t fr = pool_free_resident(p);
-    if (p->purged_epoch == p->epoch || fr < PURGE_MIN || fr < p->committed / 2) return 0;
+    size_t fr = pool_free_resident(p), peak = recent_peak(p);
+    size_t keep = max_sz(PURGE_MIN, peak > p->in_use ? peak - p->in_use : 0);
+    if (p->purged_epoch == p->epoch || fr <= keep || fr < p->committed / 2) return 0;
     p->purged_epoch = p->epoch;
+    excess = fr - keep;
   }
   uint64_t before = p->bytes_returned;
   flush_classes(p, all);
-  for (size_t i = 0; i < p->next; i++) {
+  if (p->dirty_top > p->top && (all || p->top_epoch < p->epoch)) {
+    size_t wild = p->dirty_top - p->top;
+    trim_top(p);
+    excess = wild >= excess ? 0 : excess - wild;
+  }
+  for (size_t i = p->next; i-- > 0 && excess > 0;) {
     pool_extent *e = &p->ext[i];
     if (!e->dirty || (!all && e->epoch >= p->epoch)) continue;
     if (give_back(p, e->off, (size_t)e->off + e->size)) {
       p->ext_dirty -= e->size;
       e->dirty = 0;
       e->zero = 1;
+      excess = e->size >= excess ? 0 : excess - e->size;
     }
   }
-  if (p->dirty_top > p->top && (all || p->top_epoch < p->epoch)) {
-    size_t lo = round_up(p->top, OS_PAGE);
-    if (p->dirty_top > lo) {
-      madvise(p->base + lo, p->dirty_top - lo, MADV_DONTNEED);
-      p->bytes_returned += p->dirty_top - lo;
-    }
-    memset(p->base + p->top, 0, (lo < p->dirty_top ? lo : p->dirty_top) - p->top);
-    p->dirty_top = p->top_hw = p->top;
-    /* the committed size shrinks to the top: what lies above is zero and unmapped again */
-    size_t keep = round_up(p->top, POOL_WASM_PAGE);
-    if (keep < p->committed && mprotect(p->base + keep, p->committed - keep, PROT_NONE) == 0) {
-      p->committed = keep;
-      resized(p);
-    }
-  }
+  if (all && p->top < p->committed) trim_top(p);
   return (size_t)(p->bytes_returned - before);
 }

@@ -59,6 +59,10 @@ typedef struct pool {
   uint32_t top_epoch;  /* cycle in which top last moved down */
   uint32_t epoch;      /* current collector cycle, set by the owner before each call */
   uint32_t purged_epoch; /* last cycle a lazy purge ran in */
+  uint32_t peak_epoch;   /* cycle that cycle_peak belongs to */
+  size_t cycle_peak;     /* most bytes in use during that cycle */
+  size_t peaks[8];       /* the same for the cycles before it */
+  unsigned npeak;
 
   pool_block *classes[POOL_NCLASSES];
   size_t class_bytes;  /* bytes waiting in class free lists */
@@ -87,9 +91,11 @@ SX_INTERNAL void pool_close(pool *p);
 SX_INTERNAL pool_block *pool_alloc(pool *p, size_t bytes);
 SX_INTERNAL void pool_free(pool *p, pool_block *b);
 
-/* Gives pages back to the OS. all = false: the lazy policy (only when free memory is past the
- * threshold, only what stayed free through a whole cycle, at most once per cycle); all = true:
- * every free page, and shrink the committed size to the top. Returns the bytes given back. */
+/* Gives pages back to the OS. all = false, the lazy policy: at most once per cycle, only when
+ * the free resident memory is more than half the pool and more than the recent cycles' peak use
+ * could need again, and then only memory that stayed free through a whole cycle, from the top
+ * down, until what is left is what that peak could need. all = true: every free page, and the
+ * committed size shrinks to the top. Returns the bytes given back. */
 SX_INTERNAL size_t pool_trim(pool *p, bool all);
 
 /* Bytes of free memory that may still be resident. */

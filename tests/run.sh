@@ -29,6 +29,7 @@ suite "conformance off" ./sx --no-jit test spec/tests
 suite "conformance forced" ./sx --jit-threshold=1 --jit-sync test spec/tests
 suite "conformance churn" ./sx --jit-threshold=1 --jit-budget=4 test spec/tests
 suite "conformance default" ./sx test spec/tests
+suite "jit stress (reduced)" bash tests/stress/jit.sh reduced
 for t in build/tests/*; do
   [ -x "$t" ] && suite "$(basename "$t")" "$t"
 done

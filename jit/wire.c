@@ -1,0 +1,70 @@
+/* wire.c — what the host and the compile server (sx-jitc) exchange: shapes of lambdas one
+ * way, a status and the compiled file's name the other. Shared by libsx and sx-jitc. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wire.h"
+
+bool jit_write_all(int fd, const void *buf, size_t n) {
+  const char *p = buf;
+  while (n) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    p += k;
+    n -= (size_t)k;
+  }
+  return true;
+}
+
+bool jit_read_all(int fd, void *buf, size_t n) {
+  char *p = buf;
+  while (n) {
+    ssize_t k = read(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    p += k;
+    n -= (size_t)k;
+  }
+  return true;
+}
+
+typedef struct {
+  uint32_t ncode;
+  uint16_t nparams, nlocals, maxstack, flags;
+} wire_shape;
+
+bool jit_send_shape(int fd, const jit_shape *s) {
+  wire_shape w = {s->ncode, s->nparams, s->nlocals, s->maxstack, s->flags};
+  return jit_write_all(fd, &w, sizeof w) && jit_write_all(fd, s->code, s->ncode * sizeof(uint32_t)) &&
+         jit_write_all(fd, s->child_nfree, s->ncode * sizeof(uint16_t));
+}
+
+jit_shape *jit_recv_shape(int fd) {
+  wire_shape w;
+  if (!jit_read_all(fd, &w, sizeof w) || w.ncode == 0 || w.ncode > (1u << 24)) return NULL;
+  jit_shape *s = calloc(1, sizeof(jit_shape));
+  if (!s) return NULL;
+  s->ncode = w.ncode;
+  s->nparams = w.nparams;
+  s->nlocals = w.nlocals;
+  s->maxstack = w.maxstack;
+  s->flags = w.flags;
+  s->code = malloc(w.ncode * sizeof(uint32_t));
+  s->child_nfree = malloc(w.ncode * sizeof(uint16_t));
+  if (!s->code || !s->child_nfree || !jit_read_all(fd, s->code, w.ncode * sizeof(uint32_t)) ||
+      !jit_read_all(fd, s->child_nfree, w.ncode * sizeof(uint16_t))) {
+    jit_shape_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void jit_shape_free(jit_shape *s) {
+  if (!s) return;
+  free(s->code);
+  free(s->child_nfree);
+  free(s);
+}
