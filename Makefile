@@ -80,7 +80,7 @@ build/prims/array.o: CFLAGS += -Ibuild/kernels
 
 .PHONY: stress bench-arrays
 stress: sx sx-jitc # the long-run memory tests at full size (make test runs them reduced)
-	@bash tests/stress/run.sh full
+	@./sx tests/stress/arrays.sx full
 	@bash tests/stress/jit.sh full
 BENCH_ARR := build/bench/arrays
 $(BENCH_ARR): bench/arrays/bench.c bench/arrays/cloops.c libsx.a

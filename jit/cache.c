@@ -16,6 +16,7 @@
 
 #include "cache.h"
 #include "rt.h"
+#include "disk.h"
 #include "server.h"
 
 #define DEFAULT_THRESHOLD 1000
@@ -304,6 +305,18 @@ void jit_hot(sx_state *S, sx_proto *p) {
     install(S, e, code);
     return;
   }
+  void *fn, *dl = jit_disk_load(shape, &fn);
+  if (dl) { /* compiled by an earlier run: load it */
+    jit_object *obj = jit_object_loaded(dl, fn);
+    code = obj ? jit_store_add(shape, fn, obj) : NULL;
+    if (obj) jit_object_unref(obj);
+    if (code) {
+      J->disk_hits++;
+      if (code->shape != shape) jit_shape_free(shape);
+      install(S, e, code);
+      return;
+    }
+  }
   jit_job *j = calloc(1, sizeof(jit_job));
   if (!j) {
     jit_shape_free(shape);
@@ -389,6 +402,8 @@ void jit_open(sx_state *S) {
   J->owner = S;
   J->budget = S->cfg.jit_budget > 0 ? S->cfg.jit_budget : S->cfg.jit_budget < 0 ? 0 : DEFAULT_BUDGET;
   J->sync = S->cfg.jit_sync != 0;
+  const char *cdir = S->cfg.jit_cache_dir ? S->cfg.jit_cache_dir : getenv("SX_JIT_CACHE_DIR");
+  if (cdir && *cdir && (S->cfg.capabilities & SX_CAP_DISK_CACHE)) jit_disk_open(cdir, 0);
   const char *log = getenv("SX_JIT_LOG");
   J->log = log && *log && strcmp(log, "0");
   pthread_cond_init(&J->idle, NULL);

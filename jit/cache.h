@@ -13,7 +13,7 @@ struct jit_state {
   int32_t threshold;  /* the configured threshold (S->jit_threshold is INT32_MAX when off) */
   bool sync, log;
   uint64_t generation;
-  uint64_t evictions, compiled, failed, dropped, shared;
+  uint64_t evictions, compiled, failed, dropped, shared, disk_hits;
   double compile_ms;
   int pending;  /* requested, not yet installed or dropped */
   int inflight; /* queued or being compiled by the worker (under the worker lock) */

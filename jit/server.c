@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "disk.h"
 #include "wire.h"
 
 extern char **environ;
@@ -174,8 +175,10 @@ bool jit_server_compile(jit_job **jobs, int n) {
     }
     return true;
   }
-  void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  unlink(path); /* mapped now; nothing is left on disk */
+  char kept[600];
+  const char *load = n == 1 ? jit_disk_store(jobs[0]->shape, path, kept, sizeof kept) : path;
+  void *dl = dlopen(load, RTLD_NOW | RTLD_LOCAL);
+  if (load == path) unlink(path); /* mapped now; nothing is left on disk */
   if (!dl) {
     for (int i = 0; i < n; i++) snprintf(jobs[i]->err, sizeof jobs[i]->err, "dlopen: %s", dlerror());
     return true;

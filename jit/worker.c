@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "disk.h"
 #include "server.h"
 
 #define JIT_BATCH 8
@@ -30,7 +31,9 @@ static bool thread_running;
 static jit_job *queue_head, *queue_tail; /* pending, oldest first */
 static int queue_len;
 static jit_object *graveyard;
-static uint64_t build_id = 0x5358000100000000ull; /* SX 0.1 layout; part of every shape hash */
+/* Part of every shape hash (and so of every disk cache file name): code compiled by another
+ * build of SX may depend on another state layout. */
+static uint64_t build_id;
 
 
 /* ---- shapes ------------------------------------------------------------------------------ */
@@ -51,7 +54,15 @@ bool jit_can_compile(sx_proto *p) {
   return true;
 }
 
+static void init_build_id(void) {
+  const char *id = SX_VERSION_STRING " " __DATE__ " " __TIME__;
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const char *c = id; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+  build_id = mix(h, sizeof(sx_state));
+}
+
 jit_shape *jit_shape_of(sx_proto *p) {
+  if (!build_id) init_build_id();
   jit_shape *s = calloc(1, sizeof(jit_shape));
   if (!s) return NULL;
   s->ncode = p->ncode;
@@ -267,6 +278,19 @@ void jit_object_adopt(jit_object *obj, jit_job **jobs, int n) {
   pthread_mutex_unlock(&lock);
 }
 
+/* An object loaded from the disk cache holding fn: one reference, for the caller. */
+jit_object *jit_object_loaded(void *dl, void *fn) {
+  jit_object *obj = calloc(1, sizeof(jit_object));
+  if (!obj) return NULL;
+  obj->dl = dl;
+  locate_object(obj, fn);
+  pthread_mutex_lock(&lock);
+  store_code_bytes += obj->code_bytes;
+  obj->refs = 1;
+  pthread_mutex_unlock(&lock);
+  return obj;
+}
+
 /* Compiles a batch in the compile server. Runs on the worker thread, or the VM thread in sync
  * mode; touches no GC memory. */
 void jit_compile_batch(jit_job **jobs, int n) { jit_server_compile(jobs, n); }
@@ -280,7 +304,9 @@ static void *worker_main(void *arg) {
     while (!queue_head) pthread_cond_wait(&wake, &lock);
     jit_job *batch[JIT_BATCH];
     int n = 0;
-    while (queue_head && n < JIT_BATCH) {
+    /* with the disk cache on, one lambda per object so files are reusable one by one */
+    int max = jit_disk_enabled() ? 1 : JIT_BATCH;
+    while (queue_head && n < max) {
       jit_job *j = queue_head;
       queue_head = j->next;
       if (!queue_head) queue_tail = NULL;

@@ -21,9 +21,11 @@
 /* Address space reserved per state: the most a wasm32 memory can describe here (wabt 1.0.32
  * keeps its byte size in a uint32). Reserving costs no memory, and the base never moves. */
 #define ARR_RESERVE ((size_t)0xffff * POOL_WASM_PAGE)
-/* The collector is asked for a cycle after this many bytes of blocks were handed out since the
- * last one (or more: as many as are live, or as big as the collected heap is). Dead handles are
- * tiny, so without this nudge their blocks would pile up between the collector's own cycles. */
+/* The collector is asked for a cycle when the blocks in use would pass this many bytes, or twice
+ * what was in use after the last cycle, or the collected heap's size, whichever is most. Dead
+ * handles are tiny, so without this nudge their blocks would pile up between the collector's own
+ * cycles; bounding the bytes in use (not the bytes allocated since) keeps each cycle's peak the
+ * same even when a few dead handles survive a cycle on a stale stack word. */
 #define ARR_GC_MIN ((size_t)64 << 20)
 
 WASM_ENV {
@@ -38,9 +40,8 @@ struct arr_state {
   bool ready;         /* memory reserved, kernels instantiated */
   size_t live_arrays; /* handles neither freed nor finalized */
   size_t live_bytes;  /* element bytes of blocks they hold (a shared block counts once) */
-  size_t since_gc;    /* block bytes handed out since the collector last ran */
-  size_t gc_budget;   /* ask for a collection past this many */
-  GC_word gc_no;      /* the collector's cycle count when since_gc was reset */
+  size_t gc_budget;   /* ask for a collection when blocks in use would pass this */
+  GC_word gc_no;      /* the collector's cycle count when gc_budget was set */
 };
 
 /* The part a finalizer may touch, possibly from another thread while the collector holds its
@@ -212,27 +213,26 @@ void arr_drain(arr_state *A) {
  * dead is finalized now rather than whenever the allocator happens to sweep its page. */
 static int GC_CALLBACK never_stop(void) { return 0; }
 
+static void set_budget(arr_state *A) {
+  size_t heap = GC_get_heap_size(), twice = 2 * A->pool.in_use;
+  A->gc_budget = ARR_GC_MIN > twice ? ARR_GC_MIN : twice;
+  if (heap > A->gc_budget) A->gc_budget = heap;
+  A->gc_no = GC_get_gc_no();
+}
+
 /* A full collection, then the blocks it freed. */
 void arr_collect(arr_state *A) {
   GC_try_to_collect(never_stop);
   arr_drain(A);
-  A->gc_no = GC_get_gc_no();
   set_epoch(A);
-  A->since_gc = 0;
-  size_t heap = GC_get_heap_size();
-  A->gc_budget = ARR_GC_MIN > A->pool.in_use ? ARR_GC_MIN : A->pool.in_use;
-  if (heap > A->gc_budget) A->gc_budget = heap;
+  set_budget(A);
   pool_trim(&A->pool, false);
 }
 
+/* Called after arr_drain, so a cycle the collector ran on its own has been accounted. */
 static void maybe_collect(arr_state *A, size_t bytes) {
-  GC_word no = GC_get_gc_no();
-  if (no != A->gc_no) { /* the collector ran on its own: start counting again */
-    A->gc_no = no;
-    A->since_gc = 0;
-    set_epoch(A);
-  }
-  if (A->since_gc + bytes > A->gc_budget) arr_collect(A);
+  if (GC_get_gc_no() != A->gc_no) set_budget(A);
+  if (A->pool.in_use + bytes > A->gc_budget) arr_collect(A);
 }
 
 static sx_array *handle_new(sx_state *S) {
@@ -281,7 +281,6 @@ sx_array *arr_new(sx_state *S, const char *who, size_t rows, size_t cols) {
   }
   b->used = (uint32_t)bytes;
   A->live_bytes += bytes;
-  A->since_gc += b->size;
   attach(A, a, b, (uint32_t)n, (uint32_t)rows, (uint32_t)cols);
   return a;
 }

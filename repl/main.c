@@ -27,7 +27,8 @@ static void usage(FILE *out) {
           "  --no-jit          interpreter only\n"
           "  --jit-threshold=N calls before a lambda is compiled to native code (1 = first call)\n"
           "  --jit-budget=N    code cache size in entries (0 = keep no native code)\n"
-          "  --jit-sync        compile on the calling thread (deterministic)\n");
+          "  --jit-sync        compile on the calling thread (deterministic)\n"
+          "  --jit-cache-dir=DIR  keep compiled code in DIR for later runs (also $SX_JIT_CACHE_DIR)\n");
 }
 
 static int exit_code(sx_status st) {
@@ -69,6 +70,7 @@ int main(int argc, char **argv) {
   int i = 1, verbose = 0;
   repl_options ropt = {.history = 1, .quiet = 0};
   int jit_threshold = 0, jit_budget = 0, jit_sync = 0;
+  const char *jit_cache_dir = NULL;
   for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -90,6 +92,8 @@ int main(int argc, char **argv) {
     } else if (!strncmp(a, "--jit-threshold=", 16)) {
       jit_threshold = atoi(a + 16);
       if (jit_threshold == 0) jit_threshold = -1; /* 0 and :never both mean off */
+    } else if (!strncmp(a, "--jit-cache-dir=", 16)) {
+      jit_cache_dir = a + 16;
     } else if (!strncmp(a, "--jit-budget=", 13)) {
       jit_budget = atoi(a + 13);
       if (jit_budget == 0) jit_budget = -1; /* 0 = no native code kept */
@@ -106,6 +110,7 @@ int main(int argc, char **argv) {
   cfg.jit_threshold = jit_threshold;
   cfg.jit_budget = jit_budget;
   cfg.jit_sync = jit_sync;
+  cfg.jit_cache_dir = jit_cache_dir;
   int interactive = i >= argc && isatty(0);
   if (interactive) repl_configure(&cfg);
   sx_state *S = sx_open(&cfg);

@@ -30,6 +30,8 @@ suite "conformance forced" ./sx --jit-threshold=1 --jit-sync test spec/tests
 suite "conformance churn" ./sx --jit-threshold=1 --jit-budget=4 test spec/tests
 suite "conformance default" ./sx test spec/tests
 suite "jit stress (reduced)" bash tests/stress/jit.sh reduced
+suite "jit disk cache" bash tests/disk_cache.sh
+suite "arrays stress (reduced)" ./sx tests/stress/arrays.sx
 for t in build/tests/*; do
   [ -x "$t" ] && suite "$(basename "$t")" "$t"
 done

@@ -45,6 +45,7 @@ typedef struct sx_config {
   int jit_threshold;
   int jit_budget;
   int jit_sync;
+  const char *jit_cache_dir; /* on-disk code cache (NULL: $SX_JIT_CACHE_DIR, else none) */
   /* output of display/write/print; NULL = stdout */
   void (*write)(void *ud, const char *s, size_t n);
   void *write_ud;
@@ -53,7 +54,8 @@ typedef struct sx_config {
 #define SX_CAP_IO 1      /* read-file write-file file-exists? load */
 #define SX_CAP_PROCESS 2 /* getenv command-line exit */
 #define SX_CAP_NATIVE 4  /* the libgccjit native tier */
-#define SX_CAP_ALL (SX_CAP_IO | SX_CAP_PROCESS | SX_CAP_NATIVE)
+#define SX_CAP_DISK_CACHE 8 /* the on-disk code cache */
+#define SX_CAP_ALL (SX_CAP_IO | SX_CAP_PROCESS | SX_CAP_NATIVE | SX_CAP_DISK_CACHE)
 
 SX_API const char *sx_version(void);
 

@@ -1,0 +1,167 @@
+/* disk.c — the on-disk code cache (opt-in: --jit-cache-dir=DIR or SX_JIT_CACHE_DIR).
+ *
+ * Each compiled lambda is kept as DIR/<shape hash>.so beside DIR/<shape hash>.shape, the full
+ * shape it was compiled from; a later process that meets an equal shape loads the object with
+ * dlopen (tens of microseconds) instead of compiling it (tens of milliseconds). Files are
+ * written under temporary names and renamed into place; a load compares the whole shape, so a
+ * hash collision, a truncated or a foreign file is ignored (and removed). The directory must be
+ * ours and closed to others (created mode 0700), or the cache stays off with one warning. Its
+ * size is bounded in bytes: the least recently used files (by modification time, refreshed on
+ * every load) are removed first. */
+#define _GNU_SOURCE 1
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <utime.h>
+
+#include "disk.h"
+#include "wire.h"
+
+static pthread_mutex_t disk_lock = PTHREAD_MUTEX_INITIALIZER;
+static char cache_dir[512];
+static size_t cache_limit = 64u << 20;
+static bool disk_on;
+
+bool jit_disk_enabled(void) { return disk_on; }
+
+/* Turns the cache on for dir: creates it (0700) or checks it is ours and closed to others. */
+bool jit_disk_open(const char *dir, size_t limit) {
+  pthread_mutex_lock(&disk_lock);
+  if (disk_on) {
+    pthread_mutex_unlock(&disk_lock);
+    return true;
+  }
+  struct stat st;
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    fprintf(stderr, "sx: on-disk JIT cache off: cannot create %s: %s\n", dir, strerror(errno));
+  } else if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "sx: on-disk JIT cache off: %s is not a directory\n", dir);
+  } else if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+    fprintf(stderr, "sx: on-disk JIT cache off: %s must be owned by you and not writable by others\n", dir);
+  } else {
+    snprintf(cache_dir, sizeof cache_dir, "%s", dir);
+    if (limit) cache_limit = limit;
+    disk_on = true;
+  }
+  pthread_mutex_unlock(&disk_lock);
+  return disk_on;
+}
+
+static void file_of(char *out, size_t n, uint64_t hash, const char *ext) {
+  snprintf(out, n, "%s/%016llx.%s", cache_dir, (unsigned long long)hash, ext);
+}
+
+static jit_shape *read_shape(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  jit_shape *s = jit_recv_shape(fd);
+  close(fd);
+  return s;
+}
+
+/* The object compiled for shape s, loaded from the cache, or NULL. Sets *fn to its entry. */
+void *jit_disk_load(const jit_shape *s, void **fn) {
+  if (!disk_on) return NULL;
+  char so[600], sh[600];
+  file_of(so, sizeof so, s->hash, "so");
+  file_of(sh, sizeof sh, s->hash, "shape");
+  jit_shape *saved = read_shape(sh);
+  if (!saved) return NULL;
+  saved->hash = s->hash;
+  bool same = jit_shape_equal(saved, s);
+  jit_shape_free(saved);
+  if (!same) return NULL; /* another shape with the same hash: leave it */
+  void *dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+  void *f = dl ? dlsym(dl, "sx_lambda_0") : NULL;
+  if (!f) {
+    if (dl) dlclose(dl);
+    unlink(so); /* truncated or corrupt: compile again */
+    unlink(sh);
+    return NULL;
+  }
+  utime(so, NULL); /* recently used */
+  *fn = f;
+  return dl;
+}
+
+typedef struct {
+  char name[300];
+  time_t mtime;
+  off_t size;
+} entry;
+
+static int by_age(const void *a, const void *b) {
+  time_t x = ((const entry *)a)->mtime, y = ((const entry *)b)->mtime;
+  return x < y ? -1 : x > y;
+}
+
+/* Removes the least recently used objects until the cache fits its byte limit. */
+static void prune(void) {
+  DIR *d = opendir(cache_dir);
+  if (!d) return;
+  entry *es = NULL;
+  size_t n = 0, cap = 0;
+  off_t total = 0;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    size_t len = strlen(de->d_name);
+    if (len < 4 || strcmp(de->d_name + len - 3, ".so")) continue;
+    char path[900];
+    snprintf(path, sizeof path, "%s/%s", cache_dir, de->d_name);
+    struct stat st;
+    if (stat(path, &st) != 0) continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 64;
+      entry *ne = realloc(es, cap * sizeof(entry));
+      if (!ne) break;
+      es = ne;
+    }
+    snprintf(es[n].name, sizeof es[n].name, "%s", de->d_name);
+    es[n].mtime = st.st_mtime;
+    es[n].size = st.st_size;
+    total += st.st_size;
+    n++;
+  }
+  closedir(d);
+  qsort(es, n, sizeof(entry), by_age);
+  for (size_t i = 0; i < n && (size_t)total > cache_limit; i++) {
+    char path[900];
+    snprintf(path, sizeof path, "%s/%s", cache_dir, es[i].name);
+    unlink(path);
+    size_t len = strlen(path);
+    snprintf(path + len - 3, sizeof path - len + 3, ".shape");
+    unlink(path);
+    total -= es[i].size;
+  }
+  free(es);
+}
+
+/* Moves a freshly compiled one-lambda object into the cache under s's hash; returns the path
+ * to load it from (the cache file, or the original when the cache could not take it). */
+const char *jit_disk_store(const jit_shape *s, const char *compiled, char *out, size_t n) {
+  if (!disk_on) return compiled;
+  pthread_mutex_lock(&disk_lock);
+  char sh[600], tmp[640];
+  file_of(out, n, s->hash, "so");
+  file_of(sh, sizeof sh, s->hash, "shape");
+  snprintf(tmp, sizeof tmp, "%s.%d.tmp", sh, (int)getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool ok = fd >= 0 && jit_send_shape(fd, s);
+  if (fd >= 0) ok = (close(fd) == 0) && ok;
+  /* the object first, then its shape: a shape file always has a complete object beside it */
+  if (ok && rename(compiled, out) == 0 && rename(tmp, sh) == 0) {
+    prune();
+    pthread_mutex_unlock(&disk_lock);
+    return out;
+  }
+  unlink(tmp);
+  pthread_mutex_unlock(&disk_lock);
+  return compiled;
+}
