@@ -40,7 +40,7 @@ static sx_val rt_defmacro(sx_state *S, sx_val cell, sx_val proc) {
 }
 
 static sx_val rt_box(sx_state *S, sx_val v) {
-  sx_box *b = vm_alloc(S, sizeof(sx_box), T_BOX);
+  sx_box *b = vm_alloc_small(S, T_BOX);
   b->value = v;
   return sx_from_obj(b);
 }

@@ -429,7 +429,8 @@ static void cmd_help(const char *arg) {
   }
   put("\nKeys: Tab completes names; Up/Down walk the history and Ctrl-R searches it; Emacs\n"
       "editing keys; Ctrl-C interrupts an evaluation or clears the line; Ctrl-D on an empty\n"
-      "line leaves. History is kept in ~/.sx_history ($SX_HISTORY; sx --no-history keeps none).\n");
+      "line leaves. History is kept in ~/.sx_history ($SX_HISTORY; sx --no-history keeps none).\n"
+      "Other input that starts with a colon is SX: keywords evaluate to themselves.\n");
 }
 
 static void cmd_quit(const char *arg) {

@@ -85,6 +85,26 @@ static SX_NORETURN void out_of_memory(sx_state *S, size_t bytes) {
   vm_error(S, "out of memory (allocating %zu bytes)", bytes);
 }
 
+/* Small scanned objects (pairs, boxes) come from a per-state free list refilled a batch at a
+ * time with GC_malloc_many, which skips the collector's per-call locking and thread-local
+ * lookups (Guile allocates the same way). The list is reachable through the state, so the
+ * collector keeps its objects. There is no such list for pointer-free objects: their links
+ * would be invisible to the collector, which would then reuse them. */
+void *vm_alloc_small(sx_state *S, int type) {
+#if SX_DEBUG_GC_STRESS
+  GC_gcollect();
+#endif
+  void *p = S->free_small;
+  if (SX_UNLIKELY(!p)) {
+    p = GC_malloc_many(VM_SMALL_BYTES);
+    if (!p) out_of_memory(S, VM_SMALL_BYTES);
+  }
+  S->free_small = GC_NEXT(p);
+  GC_NEXT(p) = NULL;
+  ((sx_obj *)p)->type = (uint8_t)type;
+  return p;
+}
+
 void *vm_alloc(sx_state *S, size_t bytes, int type) {
 #if SX_DEBUG_GC_STRESS
   GC_gcollect();

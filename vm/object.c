@@ -9,7 +9,7 @@
 #include "state.h"
 
 sx_val vm_cons(sx_state *S, sx_val a, sx_val d) {
-  sx_pair *p = vm_alloc(S, sizeof(sx_pair), T_PAIR);
+  sx_pair *p = vm_alloc_small(S, T_PAIR);
   p->car = a;
   p->cdr = d;
   return sx_from_obj(p);

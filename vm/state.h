@@ -107,6 +107,8 @@ struct sx_state {
 
   struct arr_state *arr; /* f64 arrays: kernel instance, linear memory, pool (prims/array.c) */
 
+  void *free_small; /* free list of small scanned objects (gc.c) */
+
   struct sx_state *next_state; /* in the collector's list of states */
 };
 
@@ -116,6 +118,8 @@ SX_INTERNAL void vm_gc_register_state(sx_state *S);
 SX_INTERNAL void vm_gc_unregister_state(sx_state *S);
 SX_INTERNAL void *vm_alloc(sx_state *S, size_t bytes, int type);        /* scanned */
 SX_INTERNAL void *vm_alloc_atomic(sx_state *S, size_t bytes, int type); /* not scanned */
+#define VM_SMALL_BYTES 24 /* objects up to this size come from per-state free lists */
+SX_INTERNAL void *vm_alloc_small(sx_state *S, int type);        /* scanned, zeroed */
 
 /* ---- object.c ------------------------------------------------------------------------------ */
 SX_INTERNAL sx_val vm_cons(sx_state *S, sx_val a, sx_val d);

@@ -260,7 +260,7 @@ static sx_val execute(sx_state *S, uint32_t stop) {
   CASE(SETLOCAL) base[A] = *--sp; DISPATCH();
   CASE(BOXLOCAL) {
     SAVE();
-    sx_box *b = vm_alloc(S, sizeof(sx_box), T_BOX);
+    sx_box *b = vm_alloc_small(S, T_BOX);
     b->value = base[A];
     base[A] = sx_from_obj(b);
     DISPATCH();
