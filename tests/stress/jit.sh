@@ -19,10 +19,10 @@ run() {
 }
 if [ "$mode" = full ]; then
   # 30,000 distinct one-shot programs, budget 500; long enough for >= 5,000 compiles
-  run ./sx --jit-threshold=300 --jit-budget=500 tests/stress/oneshot.sx 30000 40000
+  run ./sx --jit-threshold=300 --jit-budget=500 tests/stress/oneshot.sx 30000 60000
   # the same programs with the native tier off, and with budget 0 (nothing kept)
-  run ./sx --no-jit tests/stress/oneshot.sx 30000 40000
-  run ./sx --jit-threshold=300 --jit-budget=0 tests/stress/oneshot.sx 30000 40000
+  run ./sx --no-jit tests/stress/oneshot.sx 30000 60000
+  run ./sx --jit-threshold=300 --jit-budget=0 tests/stress/oneshot.sx 30000 60000
   # 2,000 distinct hot lambdas with budget 100: resident memory plateaus
   run ./sx --jit-sync --jit-threshold=1 --jit-budget=100 tests/stress/hot.sx 2000
   # 20,000 compiled objects created and evicted in one process
