@@ -377,6 +377,8 @@ sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc, sx_val 
   e->hits++;
   S->jit_hits++;
   S->native_depth++;
+  uint64_t mark = S->native_mark;
+  S->native_mark = S->nframes; /* where its frames sit among the VM's, for backtraces */
   sx_val r;
   switch (argc) {
   case 0: r = ((fn0)e->fn)(S, cl); break;
@@ -387,6 +389,7 @@ sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc, sx_val 
   default: r = ((fnv)e->fn)(S, cl, a); break;
   }
   S->native_depth--;
+  S->native_mark = mark;
   return r;
 }
 

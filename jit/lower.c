@@ -128,11 +128,21 @@ static void helper_stmt(lw *w, int k, int n, gcc_jit_rvalue **args) {
   gcc_jit_block_add_eval(w->cur, NULL, helper(w, k, n, args));
 }
 
+/* Before a runtime call that may raise, note which compiled lambda makes it, so a backtrace
+ * can name it; only slow paths pay this store (and the clearing one after). */
+static void note_self(lw *w) {
+  assign(w, sfield(w, offsetof(sx_state, native_self)), gcc_jit_context_new_bitcast(CTX, NULL, w->self, w->u64));
+}
+
+static void clear_self(lw *w) { assign(w, sfield(w, offsetof(sx_state, native_self)), k64(w, 0)); }
+
 /* The slow path of an inlined primitive: result into dst. */
 static void prim_slow(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b,
                       gcc_jit_rvalue *c) {
   gcc_jit_rvalue *args[5] = {w->S, k64(w, op), a, b ? b : k64(w, 0), c ? c : k64(w, 0)};
+  note_self(w);
   assign(w, dst, helper(w, RT_PRIM, 5, args));
+  clear_self(w);
 }
 
 /* if (likely(cond)) { fast } else { slow } ; continue in the returned join block */
@@ -238,7 +248,9 @@ static void call_native_or_vm(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   gcc_jit_rvalue *base = arr_base(w, w->argbuf);
   for (int i = 0; i < n; i++) assign(w, at(w, base, i), rv(w->s[first + i]));
   gcc_jit_rvalue *ca[4] = {w->S, fnv, k64(w, n), base};
+  note_self(w);
   assign(w, w->res, helper(w, RT_CALL, 4, ca));
+  clear_self(w);
   goto_join(w, &nv);
   w->cur = nv.join;
 }
@@ -525,6 +537,7 @@ static void lower_body(lw *w) {
       split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(s[d]), k64(w, (int64_t)SX_UNBOUND)), 0);
       w->cur = sp.fast;
       gcc_jit_rvalue *args[2] = {w->S, cell};
+      note_self(w);
       helper_stmt(w, RT_UNBOUND, 2, args);
       goto_join(w, &sp);
       w->cur = sp.slow;
@@ -534,7 +547,9 @@ static void lower_body(lw *w) {
     }
     case OP_SETGLOBAL: {
       gcc_jit_rvalue *args[3] = {w->S, rv(at(w, w->consts, a)), rv(s[d - 1])};
+      note_self(w);
       helper_stmt(w, RT_SETGLOBAL, 3, args);
+      clear_self(w);
       break;
     }
     case OP_DEFGLOBAL: assign(w, word(w, rv(at(w, w->consts, a)), 1), rv(s[d - 1])); break;
@@ -798,7 +813,9 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
     split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_LT, frame, limit), 0);
     w->cur = sp.fast;
     gcc_jit_rvalue *ea[1] = {w->S};
+    note_self(w);
     helper_stmt(w, RT_ENTER, 1, ea);
+    clear_self(w);
     goto_join(w, &sp);
     w->cur = sp.slow;
     goto_join(w, &sp);

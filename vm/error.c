@@ -26,7 +26,20 @@ static bool frame_pos(vm_frame *f, sx_val *file, uint32_t *pos) {
 sx_val vm_backtrace(sx_state *S) {
   sx_val out = SX_EMPTY;
   uint32_t n = S->nframes;
-  for (uint32_t k = 0; k < n; k++) {
+  sx_closure *native = S->native_self;
+  for (uint32_t k = 0; k <= n; k++) {
+    if (native && k == (S->native_mark < n ? S->native_mark : n)) {
+      /* the compiled lambda that was in a runtime call when the error came */
+      vm_buf b = {0};
+      sx_val nm = native->proto->name;
+      if (sx_is_symbol(nm)) vm_buf_add(&b, STR(SYM(nm)->name)->data, STR(SYM(nm)->name)->nbytes);
+      else vm_buf_add(&b, "<lambda>", 8);
+      if (sx_is_string(native->proto->file)) vm_buf_printf(&b, " (%s, native code)", STR(native->proto->file)->data);
+      else vm_buf_add(&b, " (native code)", 14);
+      out = vm_cons(S, vm_string(S, b.buf, b.len), out);
+      vm_buf_free(&b);
+    }
+    if (k == n) break;
     uint32_t i = k; /* outermost first, consed so the list ends innermost first */
     if (n > 25 && i >= 5 && i < n - 20) {
       if (i == 5) {
@@ -73,10 +86,11 @@ static sx_val where_now(sx_state *S) {
 }
 
 void vm_raise_as(sx_state *S, sx_val v, vm_raise_kind kind) {
-  if (sx_is_error(v) && ERR(v)->backtrace == SX_EMPTY && S->nframes) {
+  if (sx_is_error(v) && ERR(v)->backtrace == SX_EMPTY && (S->nframes || S->native_self)) {
     ERR(v)->backtrace = vm_backtrace(S);
     if (ERR(v)->where == SX_NIL) ERR(v)->where = where_now(S);
   }
+  S->native_self = NULL;
   S->raised = v;
   S->raised_kind = kind;
   if (!S->jmp) {

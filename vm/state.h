@@ -104,6 +104,8 @@ struct sx_state {
   void *rt[32];           /* runtime helpers that compiled code calls (jit/rt.c) */
   jit_state *jit;
   uint64_t jit_hits, jit_misses;
+  sx_closure *native_self; /* compiled lambda in a runtime call that may raise (for backtraces) */
+  uint64_t native_mark;    /* VM frame depth when it made that call */
 
   struct arr_state *arr; /* f64 arrays: kernel instance, linear memory, pool (prims/array.c) */
 
