@@ -256,9 +256,31 @@ static void release_dead_code(sx_state *S) {
   jit_release_graveyard(__builtin_frame_address(0), (char *)addr + size);
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The VM thread's own time in the tier (requesting, installing): :max-pause-ms. In async mode
+ * this is all the VM ever waits for the JIT; compiles happen elsewhere. */
+static void note_pause(jit_state *J, double t0) {
+  double d = now_ms() - t0;
+  if (d > J->max_pause_ms) J->max_pause_ms = d;
+}
+
+static void safe_point(sx_state *S);
+
 void jit_safe_point(sx_state *S) {
   jit_state *J = S->jit;
   if (!J) return;
+  double t0 = now_ms();
+  safe_point(S);
+  note_pause(J, t0);
+}
+
+static void safe_point(sx_state *S) {
+  jit_state *J = S->jit;
   __atomic_fetch_and(&S->interrupt, ~2, __ATOMIC_SEQ_CST);
   pthread_mutex_lock(jit_lock());
   jit_job *done = J->done;
@@ -277,10 +299,19 @@ void jit_safe_point(sx_state *S) {
 
 /* ---- the tier-up policy ---------------------------------------------------------------------- */
 
+static void hot(sx_state *S, sx_proto *p);
+
 void jit_hot(sx_state *S, sx_proto *p) {
   jit_state *J = S->jit;
   if (!J || p->jit) return;
-  if (J->done || (S->interrupt & 2)) jit_safe_point(S);
+  double t0 = J->sync ? 0 : now_ms();
+  hot(S, p);
+  if (!J->sync) note_pause(J, t0);
+}
+
+static void hot(sx_state *S, sx_proto *p) {
+  jit_state *J = S->jit;
+  if (J->done || (S->interrupt & 2)) safe_point(S);
   if (p->jit) return;
   if (!jit_available() || J->budget <= 0 || (p->h.flags & (PROTO_NOJIT | PROTO_QUEUED))) {
     p->calls = NEVER;

@@ -15,6 +15,7 @@ struct jit_state {
   uint64_t generation;
   uint64_t evictions, compiled, failed, dropped, shared, disk_hits;
   double compile_ms;
+  double max_pause_ms; /* longest time the VM thread spent in the tier at once (async mode) */
   int pending;  /* requested, not yet installed or dropped */
   int inflight; /* queued or being compiled by the worker (under the worker lock) */
   struct jit_job *done; /* finished, waiting for a safe point (under the worker lock) */

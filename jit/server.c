@@ -156,6 +156,7 @@ bool jit_server_compile(jit_job **jobs, int n) {
   }
   err[elen] = 0;
   server_compiles += n;
+  if (getenv("SX_JIT_LOG")) fprintf(stderr, "jit: batch of %d: %.1f ms\n", n, ms);
   failed_starts = 0;
   int nok = 0;
   for (int i = 0; i < n; i++) nok += lowered[i];

@@ -50,6 +50,7 @@ PRIM_FN(p_jit_stats) {
   set(S, d, "compile-ms", vm_flonum(S, J->compile_ms));
   set(S, d, "generation", sx_mkfix((int64_t)J->generation));
   set(S, d, "disk-hits", sx_mkfix((int64_t)J->disk_hits));
+  set(S, d, "max-pause-ms", vm_flonum(S, J->max_pause_ms));
   set(S, d, "available", sx_bool(jit_available()));
   return d;
 }

@@ -312,7 +312,9 @@ static void interrupt(const char *mode, const char *const *args) {
         mode);
   prompt(&s);
   type(&s, "\004");
-  check(&s, finish(&s, TIMEOUT_MS) == 0, "%s: Ctrl-D exits 0", mode);
+  int rc = finish(&s, TIMEOUT_MS);
+  check(NULL, rc == 0, "%s: Ctrl-D exits 0 (got %d; -1 = still running after %d ms)", mode, rc,
+        TIMEOUT_MS);
 }
 
 static int file_contains(const char *path, const char *text) {
