@@ -47,7 +47,9 @@ static struct jit_entry *new_entry(sx_proto *p) {
   if (!e) return NULL;
   e->proto = p;
   e->id = p->id;
-  e->arity = p->nparams;
+  e->rest = (p->h.flags & PROTO_REST) != 0;
+  e->nfixed = e->rest ? p->nparams - 1u : p->nparams;
+  e->arity = e->rest ? UINT64_MAX : p->nparams;
   watch_proto(e, true);
   return e;
 }
@@ -401,6 +403,7 @@ typedef sx_val (*fn2)(sx_state *, sx_closure *, sx_val, sx_val);
 typedef sx_val (*fn3)(sx_state *, sx_closure *, sx_val, sx_val, sx_val);
 typedef sx_val (*fn4)(sx_state *, sx_closure *, sx_val, sx_val, sx_val, sx_val);
 typedef sx_val (*fnv)(sx_state *, sx_closure *, sx_val *);
+typedef sx_val (*fnr)(sx_state *, sx_closure *, sx_val *, uint64_t);
 
 sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc, sx_val *a) {
   sx_closure *cl = CLOSURE(fn);
@@ -411,7 +414,8 @@ sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc, sx_val 
   uint64_t mark = S->native_mark;
   S->native_mark = S->nframes; /* where its frames sit among the VM's, for backtraces */
   sx_val r;
-  switch (argc) {
+  if (e->rest) r = ((fnr)e->fn)(S, cl, a, (uint64_t)argc);
+  else switch (argc) {
   case 0: r = ((fn0)e->fn)(S, cl); break;
   case 1: r = ((fn1)e->fn)(S, cl, a[0]); break;
   case 2: r = ((fn2)e->fn)(S, cl, a[0], a[1]); break;

@@ -22,7 +22,10 @@ typedef struct jit_code jit_code;
 /* The native code of one lambda (prototype), in the state's code cache. */
 struct jit_entry {
   void *fn;        /* entry point (first field: compiled code loads it at offset 0) */
-  uint64_t arity;  /* fixed parameter count (offset 8) */
+  uint64_t arity;  /* fixed parameter count (offset 8); UINT64_MAX with a rest parameter, which
+                      compiled callers never match: they call such lambdas through the VM */
+  uint32_t nfixed; /* parameters before the rest parameter */
+  bool rest;       /* entry is f(S, self, args, argc) and builds the rest list itself */
   jit_code *code;  /* shared compiled code (dedup by shape) */
   sx_proto *proto; /* weak: the cache never keeps a prototype alive */
   uint64_t id;     /* lambda id */
@@ -41,7 +44,12 @@ SX_INTERNAL void jit_close(sx_state *S);
 SX_INTERNAL void jit_hot(sx_state *S, sx_proto *p);
 /* Safe point: install finished compiles, drop dead entries, release unused code. */
 SX_INTERNAL void jit_safe_point(sx_state *S);
-/* Calls the native code of closure fn with argc arguments (argc == entry arity). */
+/* Whether e's native code takes a call with argc arguments. */
+static inline bool jit_accepts(const struct jit_entry *e, int argc) {
+  return e && (e->arity == (uint64_t)argc || (e->rest && argc >= (int)e->nfixed));
+}
+
+/* Calls the native code of closure fn with argc arguments (jit_accepts(e, argc)). */
 SX_INTERNAL sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc,
                               sx_val *args);
 /* Whether a loaded shared object (by path) is compiled SX code, which the collector skips. */

@@ -758,14 +758,18 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   w->intt = gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_INT);
   w->vptr = gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_VOID_PTR);
   w->u64p = gcc_jit_type_get_pointer(w->u64);
-  if ((sh->flags & PROTO_REST) || sh->nparams > JIT_MAX_ARGS) return false;
+  if (sh->nparams > JIT_MAX_ARGS) return false;
 
   int n = sh->nparams;
+  bool rest = (sh->flags & PROTO_REST) != 0;
   gcc_jit_param *params[2 + JIT_REG_ARGS];
   params[0] = gcc_jit_context_new_param(ctx, NULL, w->u64p, "S");
   params[1] = gcc_jit_context_new_param(ctx, NULL, w->u64p, "self");
   int np = 2;
-  if (n <= JIT_REG_ARGS) {
+  if (rest) { /* f(S, self, args, argc): the rest list is built here */
+    params[np++] = gcc_jit_context_new_param(ctx, NULL, w->u64p, "args");
+    params[np++] = gcc_jit_context_new_param(ctx, NULL, w->u64, "argc");
+  } else if (n <= JIT_REG_ARGS) {
     for (int i = 0; i < n; i++) {
       char pn[8];
       snprintf(pn, sizeof pn, "a%d", i);
@@ -825,9 +829,17 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
     gcc_jit_rvalue *proto = rv(at(w, w->self, offsetof(sx_closure, proto) / 8));
     assign(w, consts, ptr(w, rv(word(w, proto, offsetof(sx_proto, consts) / 8))));
     w->consts = rv(consts);
-    for (int i = 0; i < n; i++) {
-      if (n <= JIT_REG_ARGS) assign(w, w->l[i], gcc_jit_param_as_rvalue(params[2 + i]));
-      else assign(w, w->l[i], rv(at(w, gcc_jit_param_as_rvalue(params[2]), i)));
+    if (rest) {
+      gcc_jit_rvalue *args = gcc_jit_param_as_rvalue(params[2]);
+      for (int i = 0; i < n - 1; i++) assign(w, w->l[i], rv(at(w, args, i)));
+      gcc_jit_rvalue *tail = gcc_jit_lvalue_get_address(at(w, args, n - 1), NULL);
+      gcc_jit_rvalue *ra[3] = {w->S, tail, bin(w, GCC_JIT_BINARY_OP_MINUS, gcc_jit_param_as_rvalue(params[3]), k64(w, n - 1))};
+      assign(w, w->l[n - 1], helper(w, RT_RESTLIST, 3, ra));
+    } else {
+      for (int i = 0; i < n; i++) {
+        if (n <= JIT_REG_ARGS) assign(w, w->l[i], gcc_jit_param_as_rvalue(params[2 + i]));
+        else assign(w, w->l[i], rv(at(w, gcc_jit_param_as_rvalue(params[2]), i)));
+      }
     }
     for (int i = n; i < nl; i++) assign(w, w->l[i], k64(w, (int64_t)SX_NIL));
     gcc_jit_block_end_with_jump(w->cur, NULL, w->blocks[0]);

@@ -92,6 +92,10 @@ static sx_val rt_enter(sx_state *S) {
   return SX_NIL;
 }
 
+static sx_val rt_restlist(sx_state *S, sx_val *args, uint64_t n) {
+  return vm_list_from(S, n, args);
+}
+
 static sx_val rt_poll(sx_state *S) {
   vm_poll(S);
   return SX_NIL;
@@ -111,4 +115,5 @@ void jit_rt_init(sx_state *S) {
   S->rt[RT_CALL] = (void *)rt_call;
   S->rt[RT_ENTER] = (void *)rt_enter;
   S->rt[RT_POLL] = (void *)rt_poll;
+  S->rt[RT_RESTLIST] = (void *)rt_restlist;
 }

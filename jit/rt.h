@@ -16,6 +16,7 @@ enum {
   RT_CALL,      /* (S, fn, argc, args*) */
   RT_ENTER,     /* (S) -> the entry check failed */
   RT_POLL,      /* (S) -> interrupt / safe point on a back edge */
+  RT_RESTLIST,  /* (S, args*, n) -> list of the n arguments */
   RT_COUNT
 };
 

@@ -44,7 +44,7 @@ static uint64_t mix(uint64_t h, uint64_t v) {
 }
 
 bool jit_can_compile(sx_proto *p) {
-  if ((p->h.flags & PROTO_REST) || p->nparams > JIT_MAX_ARGS) return false;
+  if (p->nparams > JIT_MAX_ARGS) return false;
   for (uint32_t i = 0; i < p->ncode; i++) {
     int op = INS_OP(p->code[i]);
     if (op == OP_TRY || op == OP_TRYF || op == OP_ENDTRY || op == OP_RERAISE) return false;

@@ -331,7 +331,7 @@ static sx_val execute(sx_state *S, uint32_t stop) {
       f->pc = pc;
       S->sp = sp;
       struct jit_entry *je = tier_check(S, CLOSURE(*fnslot)->proto);
-      if (je && je->arity == (uint64_t)argc) {
+      if (jit_accepts(je, argc)) {
         sx_val r = jit_invoke(S, je, *fnslot, argc, fnslot + 1);
         sp = fnslot;
         if (r == SX_TAIL) {
@@ -373,7 +373,7 @@ static sx_val execute(sx_state *S, uint32_t stop) {
     if (SX_LIKELY(sx_is_closure(*fnslot))) {
       SAVE();
       struct jit_entry *je = tier_check(S, CLOSURE(*fnslot)->proto);
-      if (je && je->arity == (uint64_t)argc) {
+      if (jit_accepts(je, argc)) {
         sx_val r = jit_invoke(S, je, *fnslot, argc, fnslot + 1);
         sp = fnslot;
         if (r == SX_TAIL) {
@@ -668,8 +668,7 @@ static sx_val run(sx_state *S, int argc) {
   sx_val *fnslot = S->sp;
   sx_val fn = fnslot[0];
   struct jit_entry *je;
-  while (sx_is_closure(fn) && (je = tier_check(S, CLOSURE(fn)->proto)) &&
-         je->arity == (uint64_t)argc) {
+  while (sx_is_closure(fn) && (je = tier_check(S, CLOSURE(fn)->proto)) && jit_accepts(je, argc)) {
     vm_check_cstack(S);
     sx_val r = jit_invoke(S, je, fn, argc, fnslot + 1);
     if (r != SX_TAIL) {
