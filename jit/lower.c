@@ -856,7 +856,11 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
 }
 
 void jit_context_options(gcc_jit_context *ctx) {
-  gcc_jit_context_set_int_option(ctx, GCC_JIT_INT_OPTION_OPTIMIZATION_LEVEL, 2);
+  /* -O2 by default (measured against -O1: see the notes of the native-tier issue);
+     SX_JIT_OPT=0..3 overrides it for experiments */
+  const char *opt = getenv("SX_JIT_OPT");
+  int level = opt && *opt >= '0' && *opt <= '3' ? *opt - '0' : 2;
+  gcc_jit_context_set_int_option(ctx, GCC_JIT_INT_OPTION_OPTIMIZATION_LEVEL, level);
   gcc_jit_context_set_bool_option(ctx, GCC_JIT_BOOL_OPTION_DEBUGINFO, 0);
   gcc_jit_context_set_bool_allow_unreachable_blocks(ctx, 1);
   gcc_jit_context_set_bool_print_errors_to_stderr(ctx, 0);
