@@ -126,10 +126,23 @@ secs() {  # microseconds -> seconds with 3 decimals
   printf '%d.%03d' $(( us / 1000000 )) $(( (us % 1000000 + 500) / 1000 ))
 }
 
+# The program file of system s: Chez runs the Guile source with an import line put in front,
+# unless a NAME.ss of its own exists (where the two Schemes' libraries differ).
+CHEZ_TMP=$(mktemp -d)
+trap 'rm -rf "$CHEZ_TMP"' EXIT
+program_file() {  # program system -> path
+  local f=$BENCH_DIR/$1.${EXT[$2]}
+  if [[ $2 == chez && ! -f $f && -f $BENCH_DIR/$1.scm ]]; then
+    f=$CHEZ_TMP/$1.ss
+    [[ -f $f ]] || { echo '(import (chezscheme))'; cat "$BENCH_DIR/$1.scm"; } > "$f"
+  fi
+  echo "$f"
+}
+
 # start-up time per system: median of 3 runs of an empty program
 declare -A STARTUP
 for s in "${SYS[@]}"; do
-  f=$BENCH_DIR/empty.${EXT[$s]}
+  f=$(program_file empty "$s")
   [[ $s == guile ]] && run_once "$s" "$f"          # populate guile's compile cache
   ts=()
   for ((i = 0; i < STARTUP_RUNS; i++)); do
@@ -150,7 +163,7 @@ PROBLEMS=()
 for p in "${PROGS[@]}"; do
   line="$p:"
   for s in "${SYS[@]}"; do
-    f=$BENCH_DIR/$p.${EXT[$s]}
+    f=$(program_file "$p" "$s")
     if [[ ! -f $f ]]; then RES[$p,$s]=n/a; line+=" ${LABEL[$s]} n/a"; continue; fi
     [[ $s == guile ]] && run_once "$s" "$f"        # compile once so compile time is not measured
     best=-1; status=ok

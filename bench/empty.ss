@@ -1,2 +1,0 @@
-;;; empty: measures start-up time only.
-(import (chezscheme))
