@@ -331,7 +331,7 @@ static void hot(sx_state *S, sx_proto *p) {
     p->calls = 0;
     return;
   }
-  jit_code *code = jit_store_find(shape);
+  jit_code *code = J->no_dedup ? NULL : jit_store_find(shape);
   if (code) { /* the same code is already compiled: share it */
     J->shared++;
     jit_shape_free(shape);
@@ -442,6 +442,8 @@ void jit_open(sx_state *S) {
   J->sync = S->cfg.jit_sync != 0;
   const char *cdir = S->cfg.jit_cache_dir ? S->cfg.jit_cache_dir : getenv("SX_JIT_CACHE_DIR");
   if (cdir && *cdir && (S->cfg.capabilities & SX_CAP_DISK_CACHE)) jit_disk_open(cdir, 0);
+  const char *nd = getenv("SX_JIT_NO_DEDUP"); /* for measuring what dedup saves */
+  J->no_dedup = nd && *nd == '1';
   const char *log = getenv("SX_JIT_LOG");
   J->log = log && *log && strcmp(log, "0");
   pthread_cond_init(&J->idle, NULL);

@@ -11,7 +11,7 @@ struct jit_state {
   long budget;        /* entries */
   size_t code_budget; /* bytes of compiled objects, 0 = none */
   int32_t threshold;  /* the configured threshold (S->jit_threshold is INT32_MAX when off) */
-  bool sync, log;
+  bool sync, log, no_dedup;
   uint64_t generation;
   uint64_t evictions, compiled, failed, dropped, shared, disk_hits;
   double compile_ms;

@@ -22,11 +22,11 @@
 typedef struct {
   gcc_jit_context *ctx;
   const jit_shape *sh;
-  gcc_jit_type *u64, *i64, *u64p, *boolt, *intt, *longt, *vptr;
+  gcc_jit_type *u64, *i64, *u64p, *boolt, *intt, *longt, *vptr, *dbl;
   gcc_jit_function *fn;
   gcc_jit_rvalue *S, *self, *consts;
   gcc_jit_lvalue **l, **s;
-  gcc_jit_lvalue *res, *ovf, *argbuf;
+  gcc_jit_lvalue *res, *ovf, *argbuf, *fa, *fb;
   gcc_jit_block **blocks;
   gcc_jit_block *cur;
   gcc_jit_function *b_add, *b_sub, *b_mul, *b_expect, *b_frame;
@@ -346,6 +346,53 @@ static void lower_call(lw *w, int d, int n, bool tail) {
 /* Fixnum + - * with overflow check; anything else (floats, overflow, wrong types) goes to the
  * primitive. Tagged: a = 4x+1, b = 4y+1; a + (b-1) = 4(x+y)+1, a - (b-1) = 4(x-y)+1,
  * (a>>2)*(b-1) + 1 = 4xy+1 — overflow of the tagged result is overflow of the fixnum. */
+static gcc_jit_rvalue *is_flo(lw *w, gcc_jit_rvalue *v) {
+  return land(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), type_is(w, v, T_FLONUM));
+}
+
+/* dst = v as a double, jumping to bad when v is not a number: fixnums convert, flonums load. */
+static void to_double(lw *w, gcc_jit_rvalue *v, gcc_jit_lvalue *dst, gcc_jit_block *bad) {
+  gcc_jit_block *fix = newblock(w), *notfix = newblock(w), *flo = newblock(w), *done = newblock(w);
+  gcc_jit_block_end_with_conditional(
+      w->cur, NULL, cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, v, k64(w, 3)), k64(w, 1)),
+      fix, notfix);
+  gcc_jit_block_add_assignment(
+      fix, NULL, dst,
+      gcc_jit_context_new_cast(CTX, NULL,
+                               gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_RSHIFT, w->i64, as_i64(w, v),
+                                                             gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 2)),
+                               w->dbl));
+  gcc_jit_block_end_with_jump(fix, NULL, done);
+  w->cur = notfix;
+  gcc_jit_block_end_with_conditional(w->cur, NULL, is_flo(w, v), flo, bad);
+  gcc_jit_block_add_assignment(flo, NULL, dst, gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, v, 1)), w->dbl));
+  gcc_jit_block_end_with_jump(flo, NULL, done);
+  w->cur = done;
+}
+
+/* Float arithmetic when both are numbers and one is a float (the fixnum-fixnum case was tried
+ * first); the result is boxed by a light runtime call. Anything else: the primitive. */
+static void float_arith(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b, gcc_jit_block *join) {
+  gcc_jit_block *bad = newblock(w);
+  to_double(w, a, w->fa, bad);
+  to_double(w, b, w->fb, bad);
+  /* both fixnums here means the fixnum operation overflowed: the primitive raises */
+  gcc_jit_block *go = newblock(w);
+  gcc_jit_block_end_with_conditional(w->cur, NULL, both_fix(w, a, b), bad, go);
+  w->cur = go;
+  enum gcc_jit_binary_op bop = op == OP_ADD ? GCC_JIT_BINARY_OP_PLUS
+                               : op == OP_SUB ? GCC_JIT_BINARY_OP_MINUS
+                               : op == OP_MUL ? GCC_JIT_BINARY_OP_MULT
+                                              : GCC_JIT_BINARY_OP_DIVIDE;
+  gcc_jit_rvalue *r = gcc_jit_context_new_binary_op(CTX, NULL, bop, w->dbl, rv(w->fa), rv(w->fb));
+  gcc_jit_rvalue *args[2] = {w->S, gcc_jit_context_new_bitcast(CTX, NULL, r, w->u64)};
+  assign(w, dst, helper(w, RT_FLONUM, 2, args));
+  gcc_jit_block_end_with_jump(w->cur, NULL, join);
+  w->cur = bad;
+  prim_slow(w, op, dst, a, b, NULL);
+  gcc_jit_block_end_with_jump(w->cur, NULL, join);
+}
+
 static void lower_arith(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
   split sp = branch(w, both_fix(w, a, b), 1);
   w->cur = sp.fast;
@@ -367,8 +414,7 @@ static void lower_arith(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, g
   gcc_jit_block_end_with_jump(w->cur, NULL, sp.join);
   gcc_jit_block_end_with_jump(o.join, NULL, sp.join); /* unused join */
   w->cur = sp.slow;
-  prim_slow(w, op, dst, a, b, NULL);
-  gcc_jit_block_end_with_jump(w->cur, NULL, sp.join);
+  float_arith(w, op, dst, a, b, sp.join);
   w->cur = sp.join;
 }
 
@@ -400,7 +446,15 @@ static void lower_compare(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a,
   assign(w, dst, boolval(w, cmp(w, cmp_of(op), as_i64(w, a), as_i64(w, b))));
   goto_join(w, &sp);
   w->cur = sp.slow;
+  split fl = branch(w, land(w, is_flo(w, a), is_flo(w, b)), 1);
+  w->cur = fl.fast;
+  assign(w, dst, boolval(w, cmp(w, cmp_of(op), gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, a, 1)), w->dbl),
+                                 gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, b, 1)), w->dbl))));
+  goto_join(w, &fl);
+  w->cur = fl.slow;
   prim_slow(w, base_cmp(op), dst, a, b, NULL);
+  goto_join(w, &fl);
+  w->cur = fl.join;
   goto_join(w, &sp);
   w->cur = sp.join;
 }
@@ -584,6 +638,14 @@ static void lower_body(lw *w) {
       gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, both_fix(w, x, y), 1), fast, slow);
       gcc_jit_block_end_with_conditional(fast, NULL, cmp(w, cmp_of(op), as_i64(w, x), as_i64(w, y)), next, block_at(w, a));
       w->cur = slow;
+      gcc_jit_block *flo = newblock(w), *other = newblock(w);
+      gcc_jit_block_end_with_conditional(w->cur, NULL, land(w, is_flo(w, x), is_flo(w, y)), flo, other);
+      gcc_jit_block_end_with_conditional(
+          flo, NULL,
+          cmp(w, cmp_of(op), gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, x, 1)), w->dbl),
+              gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, y, 1)), w->dbl)),
+          next, block_at(w, a));
+      w->cur = other;
       prim_slow(w, base_cmp(op), s[d - 2], x, y, NULL);
       gcc_jit_block_end_with_conditional(w->cur, NULL, truthy(w, rv(s[d - 2])), next, block_at(w, a));
       w->cur = w->blocks[i + 1] ? NULL : next;
@@ -629,7 +691,12 @@ static void lower_body(lw *w) {
     case OP_ADD: case OP_SUB: case OP_MUL:
       lower_arith(w, op, s[d - 2], rv(s[d - 2]), rv(s[d - 1]));
       break;
-    case OP_DIV: prim_slow(w, OP_DIV, s[d - 2], rv(s[d - 2]), rv(s[d - 1]), NULL); break;
+    case OP_DIV: {
+      gcc_jit_block *join = newblock(w);
+      float_arith(w, OP_DIV, s[d - 2], rv(s[d - 2]), rv(s[d - 1]), join);
+      w->cur = join;
+      break;
+    }
     case OP_ADDK: case OP_SUBK:
       lower_arith(w, op == OP_ADDK ? OP_ADD : OP_SUB, s[d - 1], rv(s[d - 1]),
                   k64(w, (int64_t)sx_mkfix((int64_t)a - OPERAND_BIAS)));
@@ -757,6 +824,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   w->boolt = gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_BOOL);
   w->intt = gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_INT);
   w->vptr = gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_VOID_PTR);
+  w->dbl = gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_DOUBLE);
   w->u64p = gcc_jit_type_get_pointer(w->u64);
   if (sh->nparams > JIT_MAX_ARGS) return false;
 
@@ -804,6 +872,8 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   }
   w->res = gcc_jit_function_new_local(w->fn, NULL, w->u64, "res");
   w->ovf = gcc_jit_function_new_local(w->fn, NULL, w->longt, "ovf");
+  w->fa = gcc_jit_function_new_local(w->fn, NULL, w->dbl, "fa");
+  w->fb = gcc_jit_function_new_local(w->fn, NULL, w->dbl, "fb");
   w->argbuf = gcc_jit_function_new_local(w->fn, NULL, gcc_jit_context_new_array_type(ctx, NULL, w->u64, JIT_MAX_ARGS), "argbuf");
 
   gcc_jit_block *entry = newblock(w);

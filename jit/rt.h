@@ -17,6 +17,7 @@ enum {
   RT_ENTER,     /* (S) -> the entry check failed */
   RT_POLL,      /* (S) -> interrupt / safe point on a back edge */
   RT_RESTLIST,  /* (S, args*, n) -> list of the n arguments */
+  RT_FLONUM,    /* (S, bits) -> a flonum with these double bits */
   RT_COUNT
 };
 

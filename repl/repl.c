@@ -9,7 +9,8 @@
  * the driver installs its own SIGINT handler (delete temp files, then die) process-wide. With
  * the signal blocked everywhere, whatever handler is installed never runs. During an
  * evaluation the thread calls sx_interrupt; at the prompt it wakes libedit's read through a
- * pipe, since a blocked signal cannot interrupt read(). */
+ * pipe, since a blocked signal cannot interrupt read(). SIGCONT (after Ctrl-Z) and SIGWINCH
+ * take the same road, so the line is redrawn in raw mode or at the new width. */
 #include <errno.h>
 #include <histedit.h>
 #include <limits.h>
@@ -103,13 +104,19 @@ static void script_output(void *ud, const char *s, size_t n) {
   put_n(s, n);
 }
 
+static void watched_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGCONT);
+  sigaddset(set, SIGWINCH);
+}
+
 void repl_configure(sx_config *cfg) {
   cfg->write = script_output;
   cfg->write_ud = NULL;
   /* before sx_open starts any thread, so that every thread inherits the mask */
   sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
+  watched_signals(&set);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
@@ -197,15 +204,29 @@ static int is_definition(const char *form) {
 
 /* ---- Ctrl-C --------------------------------------------------------------------------------- */
 
-static void *sigint_thread(void *ud) {
+/* Wake-up bytes for the prompt's read. */
+#define WAKE_INTERRUPT 'i'
+#define WAKE_CONTINUE 'c'
+#define WAKE_RESIZE 'w'
+
+static void wake(char why) {
+  ssize_t w = write(R.wake[1], &why, 1);
+  (void)w;
+}
+
+static void *signal_thread(void *ud) {
   (void)ud;
   sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
+  watched_signals(&set);
   for (;;) {
     int sig;
     if (sigwait(&set, &sig)) continue;
     pthread_mutex_lock(&R.lock);
+    if (sig != SIGINT) {
+      if (!R.evaluating) wake(sig == SIGCONT ? WAKE_CONTINUE : WAKE_RESIZE);
+      pthread_mutex_unlock(&R.lock);
+      continue;
+    }
     R.sigint = 1;
     if (R.evaluating) {
       /* A third Ctrl-C means the evaluation is stuck where the VM does not poll (inside one
@@ -218,24 +239,22 @@ static void *sigint_thread(void *ud) {
       }
       sx_interrupt(R.S);
     } else {
-      ssize_t w = write(R.wake[1], "", 1);
-      (void)w;
+      wake(WAKE_INTERRUPT);
     }
     pthread_mutex_unlock(&R.lock);
   }
   return NULL;
 }
 
-static void start_sigint_thread(void) {
+static void start_signal_thread(void) {
   pthread_t t;
-  if (pipe(R.wake) == 0 && pthread_create(&t, NULL, sigint_thread, NULL) == 0) {
+  if (pipe(R.wake) == 0 && pthread_create(&t, NULL, signal_thread, NULL) == 0) {
     pthread_detach(t);
     return;
   }
   fputs("sx: cannot watch for Ctrl-C; it will end the session\n", stderr);
   sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
+  watched_signals(&set);
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
@@ -257,9 +276,9 @@ static void end_eval(void) {
   fflush(stdout);
 }
 
-/* libedit's character reader, made to return "interrupted" when Ctrl-C is pressed. */
+/* libedit's character reader, made to return "interrupted" when Ctrl-C is pressed, and to
+ * redraw the line after a resize or a Ctrl-Z and fg (the shell leaves the terminal cooked). */
 static int read_key(EditLine *el, wchar_t *wc) {
-  (void)el;
   char buf[MB_LEN_MAX];
   size_t n = 0;
   for (;;) {
@@ -269,11 +288,19 @@ static int read_key(EditLine *el, wchar_t *wc) {
       return -1;
     }
     if (R.wake[0] >= 0 && (fds[1].revents & POLLIN)) {
-      char drain[64];
-      ssize_t k = read(R.wake[0], drain, sizeof drain);
-      (void)k;
-      errno = EINTR;
-      return -1;
+      char why[64];
+      ssize_t k = read(R.wake[0], why, sizeof why);
+      if (k > 0 && memchr(why, WAKE_INTERRUPT, (size_t)k)) {
+        errno = EINTR;
+        return -1;
+      }
+      if (k > 0 && memchr(why, WAKE_RESIZE, (size_t)k)) el_resize(el); /* as libedit does */
+      if (k > 0 && memchr(why, WAKE_CONTINUE, (size_t)k)) {
+        el_set(el, EL_PREP_TERM, 0); /* forget the mode libedit believes in, then set raw */
+        el_set(el, EL_PREP_TERM, 1);
+        el_set(el, EL_REFRESH);
+      }
+      continue;
     }
     if (!fds[0].revents) continue;
     ssize_t k = read(0, buf + n, 1);
@@ -292,7 +319,8 @@ static int read_key(EditLine *el, wchar_t *wc) {
   }
 }
 
-/* Drops a Ctrl-C pressed between prompts (while the REPL itself was busy). */
+/* Drops a Ctrl-C pressed between prompts (while the REPL itself was busy), and wake-ups the
+ * next el_gets makes moot. */
 static void drain_wake(void) {
   pthread_mutex_lock(&R.lock);
   R.sigint = 0;
@@ -518,15 +546,17 @@ static void cmd_stats(const char *arg) {
   if (!has_global("jit-report")) put("native tier: off\n");
   else if (!show_expr("(jit-report)")) show_error();
   static const char memory[] =
-      "(let ((m (memory-stats))"
-      "      (mib (fn (b) (str (/ (round (/ b 104857.6)) 10) \" MiB\"))))"
-      "  (str \"memory: heap \" (mib (get m :heap-bytes 0))"
-      "       \" (\" (mib (get m :heap-free-bytes 0)) \" free), rss \" (mib (get m :rss-bytes 0))"
+      "(let* ((m (memory-stats))"
+      "       (size (fn (b) (if (< b 1048576) (str (quotient b 1024) \" KiB\")"
+      "                         (str (/ (round (/ b 104857.6)) 10) \" MiB\"))))"
+      "       (some (fn (k) (let ((v (get m k))) (and v (> v 0) v)))))"
+      "  (str \"memory: heap \" (size (get m :heap-bytes 0))"
+      "       \" (\" (size (get m :heap-free-bytes 0)) \" free), rss \" (size (get m :rss-bytes 0))"
       "       \", gc count \" (get m :gc-count 0)"
-      "       (if (get m :live-arrays)"
-      "           (str \", \" (get m :live-arrays) \" arrays (\" (mib (get m :live-array-bytes 0)) \")\")"
+      "       (if (some :live-arrays)"
+      "           (str \", \" (get m :live-arrays) \" arrays (\" (size (get m :live-array-bytes 0)) \")\")"
       "           \"\")"
-      "       (if (get m :wasm-bytes) (str \", wasm \" (mib (get m :wasm-bytes))) \"\")))";
+      "       (if (some :wasm-bytes) (str \", wasm memory \" (size (get m :wasm-bytes))) \"\")))";
   if (!show_expr(memory) && !show_expr("(memory-stats)")) show_error();
 }
 
@@ -557,8 +587,7 @@ static void cmd_reset(const char *arg) {
 
 /* A name's value, or an expression's: `:disasm f` and `:disasm (fn (x) x)` both work. */
 static int value_of(const char *arg, sx_value *v) {
-  if (arg[0] == '(' || arg[0] == '[') return eval_source(arg, v) == SX_OK;
-  return sx_get_global(R.S, arg, v) == SX_OK;
+  return sx_get_global(R.S, arg, v) == SX_OK || eval_source(arg, v) == SX_OK;
 }
 
 static void cmd_disasm(const char *arg) {
@@ -632,7 +661,9 @@ static void cmd_doc(const char *arg) {
     return;
   }
   sx_value v;
-  if (sx_get_global(R.S, arg, &v) == SX_OK) putf("%s: %s (no documentation)\n", arg, sx_to_string(R.S, v, 1));
+  if (sx_get_global(R.S, arg, &v) == SX_OK)
+    putf("%s: %.60s%s (no documentation)\n", arg, sx_to_string(R.S, v, 1),
+         strlen(sx_to_string(R.S, v, 1)) > 60 ? "..." : "");
   else putf("no documentation for %s: not a primitive, special form or global\n", arg);
 }
 
@@ -947,12 +978,15 @@ int repl_run(sx_state *S, const repl_options *opt) {
   }
   sx_eval_string(S, "(define $1 nil) (define $2 nil) (define $3 nil)", CHUNK, NULL);
   if (!opt->quiet) printf("SX %s — :help for help, Ctrl-D to leave\n", sx_version());
-  start_sigint_thread();
+  start_signal_thread();
   while (!R.quit) {
     R.prompt = R.pending.len ? PROMPT_MORE : PROMPT;
     fflush(stdout);
     fresh_line();
     drain_wake();
+    /* Raw mode before the prompt shows: libedit prints the prompt first, and a key typed in
+     * between would meet the line discipline (^D becoming an EOF marker, ^R "reprint"). */
+    el_set(R.el, EL_PREP_TERM, 1);
     int count = 0;
     errno = 0;
     const char *line = el_gets(R.el, &count);

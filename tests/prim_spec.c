@@ -31,6 +31,7 @@ static const char *good_value(uint8_t k) {
   case K_ERROR: return "(try (error \"e\") (catch e e))";
   case K_ENV: return "(make-env)";
   case K_NAMELIKE: return "\"s\"";
+  case K_ARRAY: return "(array 1 2)";
   default: return "1";
   }
 }

@@ -159,8 +159,9 @@ typedef struct {
 static void disassemble(sx_state *S, void *ud) {
   disasm_job *j = ud;
   vm_buf b = {0};
-  vm_buf_printf(&b, "; %ld calls so far, native code: %s\n", (long)j->proto->calls,
-                j->proto->jit ? "yes" : "no");
+  vm_buf_printf(&b, "; native code: %s", j->proto->jit ? "yes" : "no");
+  if (j->proto->calls >= 0) vm_buf_printf(&b, ", %ld calls counted", (long)j->proto->calls);
+  vm_buf_addc(&b, '\n');
   vm_disassemble(S, j->proto, &b);
   vm_buf_addc(&b, 0);
   j->out = b.buf;

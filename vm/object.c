@@ -16,7 +16,9 @@ sx_val vm_cons(sx_state *S, sx_val a, sx_val d) {
 }
 
 sx_val vm_flonum(sx_state *S, double d) {
-  sx_flonum *f = vm_alloc_atomic(S, sizeof(sx_flonum), T_FLONUM);
+  /* from the small free list like pairs: the collector then scans the double too, but a double's
+     bits (exponent in the high bits) practically never look like an address in the heap */
+  sx_flonum *f = vm_alloc_small(S, T_FLONUM);
   f->d = d;
   return sx_from_obj(f);
 }

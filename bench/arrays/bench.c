@@ -177,7 +177,7 @@ static void bench_all(sx_state *S, void *ud) {
  * loop calling (void a b), a primitive that does nothing. */
 static const char *per_call =
     "(define a (ones 16)) (define b (ones 16))\n"
-    "(define (timed f) (let ((t0 (current-time-ms))) (f 2000000) (/ (- (current-time-ms) t0) 2e-3)))\n"
+    "(define (timed f) (let ((t0 (current-time-ms))) (f 2000000) (/ (- (current-time-ms) t0) 2.0)))\n"
     "(define (base n) (let loop ((i 0)) (when (< i n) (void a b) (loop (+ i 1)))))\n"
     "(define (add n) (let loop ((i 0)) (when (< i n) (array-add a b) (loop (+ i 1)))))\n"
     "(define (add! n) (let loop ((i 0)) (when (< i n) (array-add! a b) (loop (+ i 1)))))\n"

@@ -451,134 +451,316 @@
   (func (export "copy") (param $src i32) (param $dst i32) (param $n i32)
     (memory.copy (local.get $dst) (local.get $src) (i32.shl (local.get $n) (i32.const 3))))
 
-  ;; ---- reductions, left to right from acc (the host passes the running value between chunks)
+  ;; ---- reductions and scans: strictly left to right from acc (the host passes the running value
+  ;; from one chunk to the next). Unrolled by four, loads first; the additions stay in order.
   ;; acc + a[0] + a[1] + ...
   (func (export "sum") (param $a i32) (param $n i32) (param $acc f64) (result f64)
-    (local $end i32)
-    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
+    (local $end i32) (local $x0 f64) (local $x1 f64) (local $x2 f64) (local $x3 f64)
+    (local.set $end (i32.add (local.get $a)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 3))))
+    (block $rest
+      (br_if $rest (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $by4
+        (local.set $x0 (f64.load (local.get $a)))
+        (local.set $x1 (f64.load offset=8 (local.get $a)))
+        (local.set $x2 (f64.load offset=16 (local.get $a)))
+        (local.set $x3 (f64.load offset=24 (local.get $a)))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x0)))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x1)))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x2)))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x3)))
+        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (br_if $by4 (i32.lt_u (local.get $a) (local.get $end)))))
+    (local.set $end (i32.add (local.get $end)
+      (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $by1
-        (local.set $acc (f64.add (local.get $acc) (f64.load (local.get $a))))
+        (local.set $x0 (f64.load (local.get $a)))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x0)))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (br_if $by1 (i32.lt_u (local.get $a) (local.get $end)))))
     (local.get $acc))
 
   ;; acc * a[0] * a[1] * ...
   (func (export "prod") (param $a i32) (param $n i32) (param $acc f64) (result f64)
-    (local $end i32)
-    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
+    (local $end i32) (local $x0 f64) (local $x1 f64) (local $x2 f64) (local $x3 f64)
+    (local.set $end (i32.add (local.get $a)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 3))))
+    (block $rest
+      (br_if $rest (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $by4
+        (local.set $x0 (f64.load (local.get $a)))
+        (local.set $x1 (f64.load offset=8 (local.get $a)))
+        (local.set $x2 (f64.load offset=16 (local.get $a)))
+        (local.set $x3 (f64.load offset=24 (local.get $a)))
+        (local.set $acc (f64.mul (local.get $acc) (local.get $x0)))
+        (local.set $acc (f64.mul (local.get $acc) (local.get $x1)))
+        (local.set $acc (f64.mul (local.get $acc) (local.get $x2)))
+        (local.set $acc (f64.mul (local.get $acc) (local.get $x3)))
+        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (br_if $by4 (i32.lt_u (local.get $a) (local.get $end)))))
+    (local.set $end (i32.add (local.get $end)
+      (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $by1
-        (local.set $acc (f64.mul (local.get $acc) (f64.load (local.get $a))))
+        (local.set $x0 (f64.load (local.get $a)))
+        (local.set $acc (f64.mul (local.get $acc) (local.get $x0)))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (br_if $by1 (i32.lt_u (local.get $a) (local.get $end)))))
     (local.get $acc))
 
-  ;; min(acc, a[0], a[1], ...), NaN if any is NaN
+  ;; min(acc, a[0], a[1], ...), NaN if any is NaN. f64.min runs only when an element ties
+  ;; or beats acc (it settles -0.0 against 0.0): the usual element costs a compare, not a call
   (func (export "min") (param $a i32) (param $n i32) (param $acc f64) (result f64)
-    (local $end i32)
-    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
+    (local $end i32) (local $x0 f64) (local $x1 f64) (local $x2 f64) (local $x3 f64) (local $nan i32)
+    (local.set $end (i32.add (local.get $a)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 3))))
+    (block $rest
+      (br_if $rest (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $by4
+        (local.set $x0 (f64.load (local.get $a)))
+        (local.set $x1 (f64.load offset=8 (local.get $a)))
+        (local.set $x2 (f64.load offset=16 (local.get $a)))
+        (local.set $x3 (f64.load offset=24 (local.get $a)))
+        (if (f64.le (local.get $x0) (local.get $acc))
+          (then (local.set $acc (f64.min (local.get $acc) (local.get $x0)))))
+        (local.set $nan (i32.or (local.get $nan) (f64.ne (local.get $x0) (local.get $x0))))
+        (if (f64.le (local.get $x1) (local.get $acc))
+          (then (local.set $acc (f64.min (local.get $acc) (local.get $x1)))))
+        (local.set $nan (i32.or (local.get $nan) (f64.ne (local.get $x1) (local.get $x1))))
+        (if (f64.le (local.get $x2) (local.get $acc))
+          (then (local.set $acc (f64.min (local.get $acc) (local.get $x2)))))
+        (local.set $nan (i32.or (local.get $nan) (f64.ne (local.get $x2) (local.get $x2))))
+        (if (f64.le (local.get $x3) (local.get $acc))
+          (then (local.set $acc (f64.min (local.get $acc) (local.get $x3)))))
+        (local.set $nan (i32.or (local.get $nan) (f64.ne (local.get $x3) (local.get $x3))))
+        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (br_if $by4 (i32.lt_u (local.get $a) (local.get $end)))))
+    (local.set $end (i32.add (local.get $end)
+      (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $by1
-        (local.set $acc (f64.min (local.get $acc) (f64.load (local.get $a))))
+        (local.set $x0 (f64.load (local.get $a)))
+        (if (f64.le (local.get $x0) (local.get $acc))
+          (then (local.set $acc (f64.min (local.get $acc) (local.get $x0)))))
+        (local.set $nan (i32.or (local.get $nan) (f64.ne (local.get $x0) (local.get $x0))))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (br_if $by1 (i32.lt_u (local.get $a) (local.get $end)))))
-    (local.get $acc))
+    (if (result f64) (local.get $nan) (then (f64.const nan)) (else (local.get $acc))))
 
-  ;; max(acc, a[0], a[1], ...), NaN if any is NaN
+  ;; max(acc, a[0], a[1], ...), NaN if any is NaN. f64.max runs only when an element ties
+  ;; or beats acc (it settles -0.0 against 0.0): the usual element costs a compare, not a call
   (func (export "max") (param $a i32) (param $n i32) (param $acc f64) (result f64)
-    (local $end i32)
-    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
+    (local $end i32) (local $x0 f64) (local $x1 f64) (local $x2 f64) (local $x3 f64) (local $nan i32)
+    (local.set $end (i32.add (local.get $a)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 3))))
+    (block $rest
+      (br_if $rest (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $by4
+        (local.set $x0 (f64.load (local.get $a)))
+        (local.set $x1 (f64.load offset=8 (local.get $a)))
+        (local.set $x2 (f64.load offset=16 (local.get $a)))
+        (local.set $x3 (f64.load offset=24 (local.get $a)))
+        (if (f64.ge (local.get $x0) (local.get $acc))
+          (then (local.set $acc (f64.max (local.get $acc) (local.get $x0)))))
+        (local.set $nan (i32.or (local.get $nan) (f64.ne (local.get $x0) (local.get $x0))))
+        (if (f64.ge (local.get $x1) (local.get $acc))
+          (then (local.set $acc (f64.max (local.get $acc) (local.get $x1)))))
+        (local.set $nan (i32.or (local.get $nan) (f64.ne (local.get $x1) (local.get $x1))))
+        (if (f64.ge (local.get $x2) (local.get $acc))
+          (then (local.set $acc (f64.max (local.get $acc) (local.get $x2)))))
+        (local.set $nan (i32.or (local.get $nan) (f64.ne (local.get $x2) (local.get $x2))))
+        (if (f64.ge (local.get $x3) (local.get $acc))
+          (then (local.set $acc (f64.max (local.get $acc) (local.get $x3)))))
+        (local.set $nan (i32.or (local.get $nan) (f64.ne (local.get $x3) (local.get $x3))))
+        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (br_if $by4 (i32.lt_u (local.get $a) (local.get $end)))))
+    (local.set $end (i32.add (local.get $end)
+      (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $by1
-        (local.set $acc (f64.max (local.get $acc) (f64.load (local.get $a))))
+        (local.set $x0 (f64.load (local.get $a)))
+        (if (f64.ge (local.get $x0) (local.get $acc))
+          (then (local.set $acc (f64.max (local.get $acc) (local.get $x0)))))
+        (local.set $nan (i32.or (local.get $nan) (f64.ne (local.get $x0) (local.get $x0))))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (br_if $by1 (i32.lt_u (local.get $a) (local.get $end)))))
-    (local.get $acc))
+    (if (result f64) (local.get $nan) (then (f64.const nan)) (else (local.get $acc))))
 
   ;; acc + a[0]*b[0] + a[1]*b[1] + ...
   (func (export "dot") (param $a i32) (param $b i32) (param $n i32) (param $acc f64) (result f64)
-    (local $end i32)
-    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
+    (local $end i32) (local $x0 f64) (local $x1 f64) (local $x2 f64) (local $x3 f64)
+    (local.set $end (i32.add (local.get $a)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 3))))
+    (block $rest
+      (br_if $rest (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $by4
+        (local.set $x0 (f64.mul (f64.load (local.get $a)) (f64.load (local.get $b))))
+        (local.set $x1 (f64.mul (f64.load offset=8 (local.get $a)) (f64.load offset=8 (local.get $b))))
+        (local.set $x2 (f64.mul (f64.load offset=16 (local.get $a)) (f64.load offset=16 (local.get $b))))
+        (local.set $x3 (f64.mul (f64.load offset=24 (local.get $a)) (f64.load offset=24 (local.get $b))))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x0)))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x1)))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x2)))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x3)))
+        (local.set $b (i32.add (local.get $b) (i32.const 32)))
+        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (br_if $by4 (i32.lt_u (local.get $a) (local.get $end)))))
+    (local.set $end (i32.add (local.get $end)
+      (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $by1
-        (local.set $acc (f64.add (local.get $acc)
-          (f64.mul (f64.load (local.get $a)) (f64.load (local.get $b)))))
+        (local.set $x0 (f64.mul (f64.load (local.get $a)) (f64.load (local.get $b))))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x0)))
         (local.set $b (i32.add (local.get $b) (i32.const 8)))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (br_if $by1 (i32.lt_u (local.get $a) (local.get $end)))))
     (local.get $acc))
 
-  ;; ---- scans: o[i] = acc OP a[0] OP ... OP a[i]; returns the last value for the next chunk
-  ;; running add from acc
+  ;; o[i] = acc add a[0] add ... add a[i]; returns the last value
   (func (export "cumsum") (param $a i32) (param $o i32) (param $n i32) (param $acc f64) (result f64)
-    (local $end i32)
-    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 3))))
-    (block $done
-      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
-      (loop $by1
-        (local.set $acc (f64.add (local.get $acc) (f64.load (local.get $a))))
+    (local $end i32) (local $x0 f64) (local $x1 f64) (local $x2 f64) (local $x3 f64)
+    (local.set $end (i32.add (local.get $a)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 3))))
+    (block $rest
+      (br_if $rest (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $by4
+        (local.set $x0 (f64.load (local.get $a)))
+        (local.set $x1 (f64.load offset=8 (local.get $a)))
+        (local.set $x2 (f64.load offset=16 (local.get $a)))
+        (local.set $x3 (f64.load offset=24 (local.get $a)))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x0)))
         (f64.store (local.get $o) (local.get $acc))
-        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x1)))
+        (f64.store offset=8 (local.get $o) (local.get $acc))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x2)))
+        (f64.store offset=16 (local.get $o) (local.get $acc))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x3)))
+        (f64.store offset=24 (local.get $o) (local.get $acc))
+        (local.set $o (i32.add (local.get $o) (i32.const 32)))
+        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (br_if $by4 (i32.lt_u (local.get $a) (local.get $end)))))
+    (local.set $end (i32.add (local.get $end)
+      (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 3))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $by1
+        (local.set $x0 (f64.load (local.get $a)))
+        (local.set $acc (f64.add (local.get $acc) (local.get $x0)))
+        (f64.store (local.get $o) (local.get $acc))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
-        (br_if $by1 (i32.lt_u (local.get $o) (local.get $end)))))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (br_if $by1 (i32.lt_u (local.get $a) (local.get $end)))))
     (local.get $acc))
 
-  ;; running mul from acc
+  ;; o[i] = acc mul a[0] mul ... mul a[i]; returns the last value
   (func (export "cumprod") (param $a i32) (param $o i32) (param $n i32) (param $acc f64) (result f64)
-    (local $end i32)
-    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 3))))
-    (block $done
-      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
-      (loop $by1
-        (local.set $acc (f64.mul (local.get $acc) (f64.load (local.get $a))))
+    (local $end i32) (local $x0 f64) (local $x1 f64) (local $x2 f64) (local $x3 f64)
+    (local.set $end (i32.add (local.get $a)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 3))))
+    (block $rest
+      (br_if $rest (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $by4
+        (local.set $x0 (f64.load (local.get $a)))
+        (local.set $x1 (f64.load offset=8 (local.get $a)))
+        (local.set $x2 (f64.load offset=16 (local.get $a)))
+        (local.set $x3 (f64.load offset=24 (local.get $a)))
+        (local.set $acc (f64.mul (local.get $acc) (local.get $x0)))
         (f64.store (local.get $o) (local.get $acc))
-        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (local.set $acc (f64.mul (local.get $acc) (local.get $x1)))
+        (f64.store offset=8 (local.get $o) (local.get $acc))
+        (local.set $acc (f64.mul (local.get $acc) (local.get $x2)))
+        (f64.store offset=16 (local.get $o) (local.get $acc))
+        (local.set $acc (f64.mul (local.get $acc) (local.get $x3)))
+        (f64.store offset=24 (local.get $o) (local.get $acc))
+        (local.set $o (i32.add (local.get $o) (i32.const 32)))
+        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (br_if $by4 (i32.lt_u (local.get $a) (local.get $end)))))
+    (local.set $end (i32.add (local.get $end)
+      (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 3))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $by1
+        (local.set $x0 (f64.load (local.get $a)))
+        (local.set $acc (f64.mul (local.get $acc) (local.get $x0)))
+        (f64.store (local.get $o) (local.get $acc))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
-        (br_if $by1 (i32.lt_u (local.get $o) (local.get $end)))))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (br_if $by1 (i32.lt_u (local.get $a) (local.get $end)))))
     (local.get $acc))
 
-  ;; ---- o (rows x n) = a (rows x k) . b (k x n), all row-major. Row by row in i-k-j order: each
-  ;; o[i][j] is 0 + a[i][0]*b[0][j] + a[i][1]*b[1][j] + ..., the same sum, in the same order, as
-  ;; the textbook i-j-k loop, but every inner loop walks memory contiguously.
+  ;; ---- o (rows x n) = a (rows x k) . b (k x n), all row-major. Four output columns at a time,
+  ;; their sums kept in locals over the whole k loop, so the inner loop stores nothing. Each
+  ;; o[i][j] is 0 + a[i][0]*b[0][j] + a[i][1]*b[1][j] + ..., the same sum in the same order as
+  ;; the textbook i-j-k loop.
   (func (export "matmul") (param $a i32) (param $b i32) (param $o i32)
                           (param $rows i32) (param $k i32) (param $n i32)
-    (local $orow i32) (local $oend i32) (local $rowbytes i32) (local $arow i32) (local $aend i32)
-    (local $brow i32) (local $p i32) (local $q i32) (local $aik f64)
+    (local $rowbytes i32) (local $aend i32) (local $j i32) (local $jend i32) (local $jend4 i32)
+    (local $p i32) (local $q i32) (local $x f64)
+    (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
     (local.set $rowbytes (i32.shl (local.get $n) (i32.const 3)))
-    (local.set $orow (local.get $o))
-    (local.set $arow (local.get $a))
+    (local.set $jend (i32.add (local.get $b) (local.get $rowbytes)))
+    (local.set $jend4 (i32.sub (local.get $jend) (i32.and (local.get $rowbytes) (i32.const 31))))
     (block $rows_done
       (loop $row
         (br_if $rows_done (i32.eqz (local.get $rows)))
-        (local.set $oend (i32.add (local.get $orow) (local.get $rowbytes)))
-        (memory.fill (local.get $orow) (i32.const 0) (local.get $rowbytes))
-        (local.set $aend (i32.add (local.get $arow) (i32.shl (local.get $k) (i32.const 3))))
-        (local.set $brow (local.get $b))
-        (block $ks_done
-          (loop $kk
-            (br_if $ks_done (i32.ge_u (local.get $arow) (local.get $aend)))
-            (local.set $aik (f64.load (local.get $arow)))
-            (local.set $p (local.get $orow))
-            (local.set $q (local.get $brow))
-            (block $js_done
-              (loop $j
-                (br_if $js_done (i32.ge_u (local.get $p) (local.get $oend)))
-                (f64.store (local.get $p)
-                  (f64.add (f64.load (local.get $p))
-                           (f64.mul (local.get $aik) (f64.load (local.get $q)))))
+        (local.set $aend (i32.add (local.get $a) (i32.shl (local.get $k) (i32.const 3))))
+        (local.set $j (local.get $b))
+        (block $j4_done
+          (loop $j4
+            (br_if $j4_done (i32.ge_u (local.get $j) (local.get $jend4)))
+            (local.set $s0 (f64.const 0))
+            (local.set $s1 (f64.const 0))
+            (local.set $s2 (f64.const 0))
+            (local.set $s3 (f64.const 0))
+            (local.set $p (local.get $a))
+            (local.set $q (local.get $j))
+            (block $k4_done
+              (loop $k4
+                (br_if $k4_done (i32.ge_u (local.get $p) (local.get $aend)))
+                (local.set $x (f64.load (local.get $p)))
+                (local.set $s0 (f64.add (local.get $s0)
+                                        (f64.mul (local.get $x) (f64.load (local.get $q)))))
+                (local.set $s1 (f64.add (local.get $s1)
+                                        (f64.mul (local.get $x) (f64.load offset=8 (local.get $q)))))
+                (local.set $s2 (f64.add (local.get $s2)
+                                        (f64.mul (local.get $x) (f64.load offset=16 (local.get $q)))))
+                (local.set $s3 (f64.add (local.get $s3)
+                                        (f64.mul (local.get $x) (f64.load offset=24 (local.get $q)))))
                 (local.set $p (i32.add (local.get $p) (i32.const 8)))
-                (local.set $q (i32.add (local.get $q) (i32.const 8)))
-                (br $j)))
-            (local.set $brow (i32.add (local.get $brow) (local.get $rowbytes)))
-            (local.set $arow (i32.add (local.get $arow) (i32.const 8)))
-            (br $kk)))
-        (local.set $orow (local.get $oend))
+                (local.set $q (i32.add (local.get $q) (local.get $rowbytes)))
+                (br $k4)))
+            (f64.store (local.get $o) (local.get $s0))
+            (f64.store offset=8 (local.get $o) (local.get $s1))
+            (f64.store offset=16 (local.get $o) (local.get $s2))
+            (f64.store offset=24 (local.get $o) (local.get $s3))
+            (local.set $o (i32.add (local.get $o) (i32.const 32)))
+            (local.set $j (i32.add (local.get $j) (i32.const 32)))
+            (br $j4)))
+        (block $j1_done ;; the last n % 4 columns
+          (loop $j1
+            (br_if $j1_done (i32.ge_u (local.get $j) (local.get $jend)))
+            (local.set $s0 (f64.const 0))
+            (local.set $p (local.get $a))
+            (local.set $q (local.get $j))
+            (block $k1_done
+              (loop $k1
+                (br_if $k1_done (i32.ge_u (local.get $p) (local.get $aend)))
+                (local.set $s0 (f64.add (local.get $s0)
+                                        (f64.mul (f64.load (local.get $p)) (f64.load (local.get $q)))))
+                (local.set $p (i32.add (local.get $p) (i32.const 8)))
+                (local.set $q (i32.add (local.get $q) (local.get $rowbytes)))
+                (br $k1)))
+            (f64.store (local.get $o) (local.get $s0))
+            (local.set $o (i32.add (local.get $o) (i32.const 8)))
+            (local.set $j (i32.add (local.get $j) (i32.const 8)))
+            (br $j1)))
+        (local.set $a (local.get $aend))
         (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
         (br $row))))
 )
