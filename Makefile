@@ -141,3 +141,80 @@ bench: all
 
 clean:
 	rm -rf build sx sx-jitc libsx.a libsx.so
+
+# ---- hardening (issue 8): differential testing, fuzzing, sanitizer builds -----------------------
+# make difftest [N=1000] [SEED=s] [SIZE=8] [JOBS=2] [GROWTH=1000]: N random programs from
+#   tests/difftest/gen.sx, each in the four test modes and forced with jit-reset! injected
+#   (tests/difftest/run.sh: mismatches minimized into spec/tests/regress/), then RSS sampled over
+#   GROWTH programs run in one process under churn (tests/difftest/growth.sh; GROWTH=0 skips).
+# make fuzz [FUZZ_SECONDS=60]: the libFuzzer targets of tests/fuzz/ (clang, ASan; FUZZ_PKGS are
+#   installed when missing), seeded from spec/tests; the regression inputs in tests/fuzz/regress/
+#   are replayed first, then each target runs FUZZ_SECONDS; new crashes join tests/fuzz/regress/.
+#   build-fuzz/<target>-file is the same target behind a plain main() reading files: the replay
+#   tool, and with FUZZ_CC=afl-clang-fast FUZZ_DIR=build-afl FUZZ_INSTR=-fsanitize=address an
+#   AFL++ target (make build-afl/fuzz_eval-file ...).
+# make check-ubsan | check-asan | check-gcstress: the library, sx and the C tests built into
+#   build-ubsan/, build-asan/, build-gcstress/ (the normal build is untouched; the generated
+#   headers, the WASM kernels and ./sx-jitc are shared) and the conformance suite run in them.
+FUZZ_PKGS    := clang libclang-rt-14-dev
+FUZZ_CC      ?= clang
+FUZZ_DIR     ?= build-fuzz
+FUZZ_INSTR   ?= -fsanitize=address,fuzzer-no-link
+FUZZ_SECONDS ?= 60
+N      ?= 1000
+SIZE   ?= 8
+JOBS   ?= 2
+SEED   ?= $(shell date +%s)
+GROWTH ?= 1000
+SAN_UBSAN    := -g -fno-omit-frame-pointer -fsanitize=undefined -fno-sanitize-recover=undefined
+SAN_ASAN     := -g -fno-omit-frame-pointer -fsanitize=address
+SAN_GCSTRESS := -g -DSX_DEBUG_GC_STRESS=1
+SAN_TESTS    := compiler interrupt prim_spec
+
+# SX_VARIANT(dir, cc, flags): dir/libsx.a, dir/sx and dir/tests/* from the normal sources
+define SX_VARIANT
+$(1)/%.o: %.c $$(GEN) $$(KERNEL_OBJ) $$(wildcard vm/*.h prims/*.h jit/*.h repl/*.h)
+	@mkdir -p $$(@D)
+	$(2) $$(CFLAGS) $(3) -Ibuild/kernels -DSX_JITC_DEFAULT='"$$(CURDIR)/sx-jitc"' \
+	  $$(if $$(filter repl/%,$$<),$$(shell pkg-config --cflags libedit 2>/dev/null)) -c $$< -o $$@
+$(1)/libsx.a: $$(LIB_SRC:%.c=$(1)/%.o) $$(KERNEL_OBJ)
+	rm -f $$@
+	ar rcs $$@ $$^
+$(1)/sx: $$(patsubst %.c,$(1)/%.o,$$(wildcard repl/*.c)) $(1)/libsx.a
+	$(2) $(3) -o $$@ $$^ $$(LIBS) $$(EDIT_LIBS)
+$(1)/tests/%: tests/%.c $(1)/libsx.a
+	@mkdir -p $$(@D)
+	$(2) $$(CFLAGS) $(3) -Ivm -o $$@ $$< $(1)/libsx.a $$(LIBS)
+endef
+$(eval $(call SX_VARIANT,build-ubsan,$(CC),$(SAN_UBSAN)))
+$(eval $(call SX_VARIANT,build-asan,$(CC),$(SAN_ASAN)))
+$(eval $(call SX_VARIANT,build-gcstress,$(CC),$(SAN_GCSTRESS)))
+$(eval $(call SX_VARIANT,$(FUZZ_DIR),$(FUZZ_CC),$(FUZZ_INSTR)))
+
+.PHONY: difftest fuzz fuzz-deps check-ubsan check-asan check-gcstress
+difftest: sx sx-jitc
+	@bash tests/difftest/run.sh -n $(N) -s $(SEED) -z $(SIZE) -j $(JOBS) -c build/difftest/jit-cache
+	@if [ "$(GROWTH)" != 0 ]; then bash tests/difftest/growth.sh $(GROWTH); fi
+
+check-ubsan: sx sx-jitc build-ubsan/sx $(SAN_TESTS:%=build-ubsan/tests/%)
+	@bash tests/fuzz/sancheck.sh ubsan
+check-asan: sx sx-jitc build-asan/sx $(SAN_TESTS:%=build-asan/tests/%)
+	@bash tests/fuzz/sancheck.sh asan
+check-gcstress: sx sx-jitc build-gcstress/sx
+	@bash tests/fuzz/sancheck.sh gcstress
+
+FUZZ_TARGETS := fuzz_read fuzz_eval fuzz_eval_native fuzz_api
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(FUZZ_PKGS)"
+$(FUZZ_DIR)/fuzz_eval_native: FUZZ_DEFS := -DFUZZ_NATIVE=1
+$(FUZZ_DIR)/fuzz_eval_native-file: FUZZ_DEFS := -DFUZZ_NATIVE=1
+# fuzz_eval_native is fuzz_eval.c with FUZZ_NATIVE=1
+$(FUZZ_DIR)/fuzz_%: $(wildcard tests/fuzz/*.[ch]) $(FUZZ_DIR)/libsx.a
+	$(FUZZ_CC) $(CFLAGS) -O1 -g $(FUZZ_DEFS) $(subst fuzzer-no-link,fuzzer,$(FUZZ_INSTR)) -Ivm -o $@ \
+	  tests/fuzz/fuzz_$(patsubst %_native,%,$*).c $(FUZZ_DIR)/libsx.a $(LIBS)
+$(FUZZ_DIR)/fuzz_%-file: $(wildcard tests/fuzz/*.[ch]) $(FUZZ_DIR)/libsx.a
+	$(FUZZ_CC) $(CFLAGS) -O1 -g $(FUZZ_DEFS) $(FUZZ_INSTR) -Ivm -o $@ \
+	  tests/fuzz/fuzz_$(patsubst %_native,%,$*).c tests/fuzz/file_main.c $(FUZZ_DIR)/libsx.a $(LIBS)
+fuzz: fuzz-deps sx sx-jitc
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%-file)
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_DIR)

@@ -272,11 +272,17 @@ static void poll_point(lw *w) {
   gcc_jit_extended_asm *barrier = gcc_jit_block_add_extended_asm(w->cur, NULL, "");
   gcc_jit_extended_asm_set_volatile_flag(barrier, 1);
   gcc_jit_extended_asm_add_clobber(barrier, "memory");
-  split poll = branch(w, cmp(w, GCC_JIT_COMPARISON_NE, rv(interrupt_flag(w)),
-                             gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0)), 0);
+  /* fuel: one decrement per back edge; the runtime looks at the budget when a slice runs out */
+  gcc_jit_lvalue *fuel = sfield(w, offsetof(sx_state, fuel));
+  assign(w, fuel, bin(w, GCC_JIT_BINARY_OP_MINUS, rv(fuel), k64(w, 1)));
+  gcc_jit_rvalue *empty = cmp(w, GCC_JIT_COMPARISON_LE, as_i64(w, rv(fuel)), gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 0));
+  gcc_jit_rvalue *flag = cmp(w, GCC_JIT_COMPARISON_NE, rv(interrupt_flag(w)), gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0));
+  split poll = branch(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt, empty, flag), 0);
   w->cur = poll.fast;
   gcc_jit_rvalue *pa[1] = {w->S};
+  note_self(w);
   helper_stmt(w, RT_POLL, 1, pa);
+  clear_self(w);
   goto_join(w, &poll);
   w->cur = poll.slow;
   goto_join(w, &poll);

@@ -79,6 +79,9 @@ sx_state *sx_open(const sx_config *cfg) {
   sx_state *S = GC_MALLOC_UNCOLLECTABLE(sizeof(sx_state));
   if (!S) return NULL;
   if (cfg) S->cfg = *cfg;
+  S->limits = S->cfg.limits;
+  S->fuel_left = UINT64_MAX;
+  S->alloc_quota = SIZE_MAX;
   if (!vm_stacks_init(S)) {
     GC_FREE(S);
     return NULL;
@@ -105,6 +108,7 @@ void sx_close(sx_state *S) {
 static sx_status status_of(sx_state *S) {
   sx_val e = S->raised;
   if (sx_is_error(e) && (ERR(e)->h.flags & ERR_SYNTAX)) return SX_ERR_SYNTAX;
+  if (sx_is_error(e) && (ERR(e)->h.flags & ERR_MEMORY)) return SX_ERR_MEMORY;
   if (sx_is_error(e) && (ERR(e)->h.flags & ERR_LIMIT))
     return !strcmp(STR(ERR(e)->message)->data, "interrupted") ? SX_ERR_INTERRUPTED : SX_ERR_LIMIT;
   return SX_ERR_RUNTIME;
@@ -117,11 +121,14 @@ static sx_status eval_in(sx_state *S, const char *src, size_t n, const char *chu
   __atomic_fetch_and(&S->interrupt, ~1, __ATOMIC_SEQ_CST);
   S->errmsg = NULL;
   S->errtrace = NULL;
+  vm_limits_begin(S);
   if (vm_protect(S, do_eval, &j)) {
+    vm_limits_end(S);
     record_error(S);
     if (out) *out = SX_NIL;
     return status_of(S);
   }
+  vm_limits_end(S);
   if (out) *out = j.result;
   return SX_OK;
 }

@@ -39,11 +39,17 @@ static int scan_object(const char *name, void *start, size_t size) {
   return !jit_is_code_object(name);
 }
 
+static void quiet(char *msg, GC_word arg) { (void)msg, (void)arg; }
+
 void vm_gc_init(void) {
   pthread_mutex_lock(&states_lock);
   if (!gc_ready) {
     GC_register_has_static_roots_callback(scan_object);
     GC_INIT();
+    /* running into a heap cap is reported as an SX error (SX_ERR_MEMORY), not on stderr */
+    GC_set_warn_proc(quiet);
+    /* under a heap cap, collect (twice if need be) before reporting out of memory */
+    GC_set_max_retries(2);
     previous_push = GC_get_push_other_roots();
     GC_set_push_other_roots(push_vm_roots);
     gc_ready = 1;
@@ -82,7 +88,8 @@ void vm_gc_unregister_state(sx_state *S) {
 }
 
 static SX_NORETURN void out_of_memory(sx_state *S, size_t bytes) {
-  vm_error(S, "out of memory (allocating %zu bytes)", bytes);
+  (void)bytes;
+  vm_memory_error(S, "out of memory");
 }
 
 /* Small scanned objects (pairs, boxes) come from a per-state free list refilled a batch at a
@@ -94,6 +101,7 @@ void *vm_alloc_small(sx_state *S, int type) {
 #if SX_DEBUG_GC_STRESS
   GC_gcollect();
 #endif
+  vm_count_alloc(S, VM_SMALL_BYTES);
   void *p = S->free_small;
   if (SX_UNLIKELY(!p)) {
     p = GC_malloc_many(VM_SMALL_BYTES);
@@ -109,6 +117,7 @@ void *vm_alloc(sx_state *S, size_t bytes, int type) {
 #if SX_DEBUG_GC_STRESS
   GC_gcollect();
 #endif
+  vm_count_alloc(S, bytes);
   sx_obj *o = GC_MALLOC(bytes);
   if (SX_UNLIKELY(!o)) out_of_memory(S, bytes);
   o->type = (uint8_t)type;
@@ -119,6 +128,7 @@ void *vm_alloc_atomic(sx_state *S, size_t bytes, int type) {
 #if SX_DEBUG_GC_STRESS
   GC_gcollect();
 #endif
+  vm_count_alloc(S, bytes);
   sx_obj *o = GC_MALLOC_ATOMIC(bytes);
   if (SX_UNLIKELY(!o)) out_of_memory(S, bytes);
   *o = (sx_obj){.type = (uint8_t)type};

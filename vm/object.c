@@ -333,6 +333,7 @@ sx_val vm_dict(sx_state *S, size_t cap) {
   sx_dict *d = vm_alloc(S, sizeof(sx_dict), T_DICT);
   if (cap < 4) cap = 4;
   d->cap = cap;
+  vm_count_alloc(S, cap * sizeof(sx_dict_entry) * 3);
   d->entries = GC_MALLOC(cap * sizeof(sx_dict_entry));
   size_t ic = 8;
   while (ic < cap * 2) ic *= 2;
@@ -363,6 +364,7 @@ static long dict_find(sx_state *S, sx_dict *d, sx_val key, uint32_t h, size_t *s
 }
 
 static void dict_rebuild(sx_state *S, sx_dict *d, size_t newcap) {
+  vm_count_alloc(S, newcap * sizeof(sx_dict_entry) * 3);
   sx_dict_entry *ne = GC_MALLOC(newcap * sizeof(sx_dict_entry));
   size_t ic = 8;
   while (ic < newcap * 2) ic *= 2;

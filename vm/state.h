@@ -75,6 +75,15 @@ struct sx_state {
 
   vm_jmp *jmp;
   volatile int interrupt; /* set by sx_interrupt (any thread, signal handlers) */
+
+  /* limits of the running evaluation (limits.c): fuel is spent a slice at a time, so a back edge
+     or tail call only decrements `fuel` and the rest is looked at when a slice runs out */
+  int64_t fuel;          /* what is left of the current slice */
+  uint64_t fuel_left;    /* beyond the slice; UINT64_MAX = unlimited */
+  double deadline;       /* CLOCK_MONOTONIC ms, 0 = none */
+  size_t alloc_used, alloc_quota; /* bytes allocated through SX in this evaluation; SIZE_MAX = none */
+  sx_limits limits;
+  int api_depth;         /* nested API evaluations (C -> SX -> C -> SX) share one budget */
   sx_val raised; /* value in flight */
   vm_raise_kind raised_kind;
 
@@ -165,6 +174,15 @@ SX_INTERNAL SX_NORETURN void vm_type_error(sx_state *S, const char *who, const c
 SX_INTERNAL sx_val vm_backtrace(sx_state *S);
 SX_INTERNAL SX_NORETURN void vm_limit_error(sx_state *S, const char *what);
 SX_INTERNAL void vm_poll(sx_state *S);
+/* limits.c */
+SX_INTERNAL void vm_limits_begin(sx_state *S);
+SX_INTERNAL void vm_limits_end(sx_state *S);
+SX_INTERNAL void vm_fuel_slice(sx_state *S); /* the current slice of fuel ran out */
+SX_INTERNAL SX_NORETURN void vm_memory_error(sx_state *S, const char *what);
+static inline void vm_count_alloc(sx_state *S, size_t bytes) {
+  S->alloc_used += bytes;
+  if (SX_UNLIKELY(S->alloc_used > S->alloc_quota)) vm_memory_error(S, "allocation quota exceeded");
+}
 SX_INTERNAL void vm_check_cstack(sx_state *S);
 /* Run fn(S, ud) under a protected point; returns 0 or 1 when it raised (S->raised holds it). */
 SX_INTERNAL int vm_protect(sx_state *S, void (*fn)(sx_state *, void *), void *ud);
@@ -212,6 +230,7 @@ SX_INTERNAL sx_val vm_eval_string(sx_state *S, const char *src, size_t n, sx_val
                                   sx_env *env);
 SX_INTERNAL bool vm_stacks_init(sx_state *S);
 SX_INTERNAL void vm_stacks_free(sx_state *S);
+SX_INTERNAL void vm_stacks_trim(sx_state *S);
 
 /* ---- number.c ------------------------------------------------------------------------------- */
 SX_INTERNAL sx_val vm_arith(sx_state *S, int op, sx_val a, sx_val b); /* op: '+','-','*','/' */

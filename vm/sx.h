@@ -36,6 +36,18 @@ typedef enum {
   SX_ERR_INTERRUPTED,
 } sx_status;
 
+/* Limits on what one evaluation (one sx_eval_string / sx_eval_file / sx_call from the host)
+ * may use. Running out is an error the script's try cannot catch (its finally clauses still run,
+ * under a small fuel allowance of their own); the state stays usable afterwards. */
+typedef struct sx_limits {
+  uint64_t fuel;       /* loop back edges + tail calls, in both tiers (0 = unlimited): a run that
+                          never ends must pay fuel or overflow the stack -> SX_ERR_LIMIT */
+  double deadline_ms;  /* wall-clock time (0 = none) -> SX_ERR_LIMIT */
+  size_t alloc_quota;  /* bytes allocated through SX (0 = none) -> SX_ERR_MEMORY */
+  size_t heap_limit;   /* live-heap cap for the whole process, as Boehm has one heap
+                          (0 = none; the smallest non-zero cap of all states wins) -> SX_ERR_MEMORY */
+} sx_limits;
+
 typedef struct sx_config {
   size_t max_frames;   /* VM call depth limit (0 = default 200000) */
   size_t stack_values; /* VM operand stack size in values (0 = default 16M) */
@@ -49,6 +61,7 @@ typedef struct sx_config {
   /* output of display/write/print; NULL = stdout */
   void (*write)(void *ud, const char *s, size_t n);
   void *write_ud;
+  sx_limits limits;
 } sx_config;
 
 #define SX_CAP_IO 1      /* read-file write-file file-exists? load */
@@ -74,6 +87,9 @@ SX_API const char *sx_error_backtrace(sx_state *S);
 
 /* write (readable) or display form of a value; the string lives until the next call. */
 SX_API const char *sx_to_string(sx_state *S, sx_value v, int readable);
+
+/* Replaces the limits of later evaluations. */
+SX_API void sx_set_limits(sx_state *S, const sx_limits *limits);
 
 /* Stops the running evaluation of S with SX_ERR_INTERRUPTED (try cannot catch it; finally
  * clauses run). Callable from another thread or a signal handler. */

@@ -234,6 +234,7 @@ typedef struct {
 #define ERR_SYNTAX 1 /* raised by the reader */
 #define ERR_SHOWN 2  /* the message already includes the irritants */
 #define ERR_LIMIT 4  /* a limit (interrupt, fuel, deadline, memory): try cannot catch it */
+#define ERR_MEMORY 8 /* with ERR_LIMIT: the memory limit (heap cap or allocation quota) */
 typedef struct {
   sx_obj h;
   sx_val message;   /* string */

@@ -41,6 +41,30 @@ bool vm_stacks_init(sx_state *S) {
   return true;
 }
 
+/* Between evaluations: forget what is above the stack tops, so stale values there cannot keep
+ * garbage alive (the collector scans up to the high-water marks), and give the pages of a deep
+ * recursion back to the system. */
+void vm_stacks_trim(sx_state *S) {
+  if (S->level) return;
+  char *lo = (char *)S->sp, *hi = (char *)S->stack_hw;
+  if (hi > lo) {
+    char *plo = (char *)(((uintptr_t)lo + 4095) & ~(uintptr_t)4095);
+    char *phi = (char *)((uintptr_t)hi & ~(uintptr_t)4095);
+    if (phi > plo + (1 << 20)) {
+      memset(lo, 0, (size_t)(plo - lo));
+      madvise(plo, (size_t)(phi - plo), MADV_DONTNEED); /* reads back as zeros */
+      memset(phi, 0, (size_t)(hi - phi));
+    } else {
+      memset(lo, 0, (size_t)(hi - lo));
+    }
+    S->stack_hw = S->sp;
+  }
+  if (S->frames_hw > S->nframes) {
+    memset(S->frames + S->nframes, 0, (S->frames_hw - S->nframes) * sizeof(vm_frame));
+    S->frames_hw = S->nframes;
+  }
+}
+
 void vm_stacks_free(sx_state *S) {
   if (S->stack) munmap(S->stack, (size_t)(S->stack_end - S->stack) * sizeof(sx_val));
   if (S->frames) munmap(S->frames, (S->maxframes + 1) * sizeof(vm_frame));
@@ -368,6 +392,10 @@ static sx_val execute(sx_state *S, uint32_t stop) {
   CASE(TAILCALL) {
     int argc = (int)A;
     sx_val *fnslot;
+    if (SX_UNLIKELY(--S->fuel <= 0)) {
+      SAVE();
+      vm_poll(S);
+    }
   do_tailcall:
     fnslot = sp - argc - 1;
     if (SX_LIKELY(sx_is_closure(*fnslot))) {
@@ -413,7 +441,7 @@ static sx_val execute(sx_state *S, uint32_t stop) {
     not_procedure(S, *fnslot);
   }
   CASE(LOOP) {
-    if (SX_UNLIKELY(S->interrupt)) {
+    if (SX_UNLIKELY(--S->fuel <= 0 || S->interrupt)) {
       SAVE();
       vm_poll(S);
     }

@@ -39,7 +39,7 @@ static void *wd_main(void *arg) {
   return NULL;
 }
 
-static void wd_arm(sx_state *S, long ms) {
+static inline void wd_arm(sx_state *S, long ms) {
   pthread_mutex_lock(&wd_lock);
   if (!wd_running) {
     pthread_t t;
@@ -60,7 +60,7 @@ static void wd_arm(sx_state *S, long ms) {
 }
 
 /* After this returns the watchdog will not touch the state; a late interrupt is dropped. */
-static void wd_disarm(sx_state *S) {
+static inline void wd_disarm(sx_state *S) {
   pthread_mutex_lock(&wd_lock);
   wd_state = NULL;
   pthread_cond_signal(&wd_cond);
@@ -68,7 +68,7 @@ static void wd_disarm(sx_state *S) {
   sx_clear_interrupt(S);
 }
 
-static sx_status eval_limited(sx_state *S, const char *src, long ms, sx_value *out) {
+static inline sx_status eval_limited(sx_state *S, const char *src, long ms, sx_value *out) {
   wd_arm(S, ms);
   sx_status st = sx_eval_string(S, src, "fuzz", out);
   wd_disarm(S);
@@ -76,7 +76,7 @@ static sx_status eval_limited(sx_state *S, const char *src, long ms, sx_value *o
 }
 
 /* ---- states ------------------------------------------------------------------------------ */
-static void fuzz_sink(void *ud, const char *s, size_t n) {
+static inline void fuzz_sink(void *ud, const char *s, size_t n) {
   (void)ud;
   (void)s;
   (void)n;
@@ -84,7 +84,7 @@ static void fuzz_sink(void *ud, const char *s, size_t n) {
 
 /* The defaults (no capabilities), output discarded; native = 1 forces the native tier:
  * every lambda compiled on its first call, on the calling thread (through ./sx-jitc). */
-static sx_state *fuzz_open(int native) {
+static inline sx_state *fuzz_open(int native) {
   sx_config cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.write = fuzz_sink;
@@ -102,7 +102,7 @@ static sx_state *fuzz_open(int native) {
 
 /* A NUL-terminated copy of the input (sx_eval_string takes a C string: input after a NUL
  * byte is not seen, as a host passing the bytes along would not see it either). */
-static char *fuzz_cstring(const uint8_t *data, size_t size) {
+static inline char *fuzz_cstring(const uint8_t *data, size_t size) {
   char *s = malloc(size + 1);
   if (!s) abort();
   memcpy(s, data, size);
