@@ -22,7 +22,13 @@ GEN       := build/gen/spec.gen.h build/gen/prelude.gen.h
 LIB_SX    := lib/prelude.sx lib/jit.sx
 
 .PHONY: all run test deps bench bench-deps clean docs check-docs
-all: deps-check sx sx-jitc libsx.a libsx.so
+# NATIVE=0: no sx-jitc and no libgccjit at all (the native tier is then never available)
+NATIVE   ?= 1
+JITC_BIN := $(if $(filter 0,$(NATIVE)),,sx-jitc)
+ifeq ($(NATIVE),0)
+DEB_PKGS := $(filter-out libgccjit-12-dev,$(DEB_PKGS))
+endif
+all: deps-check sx $(JITC_BIN) libsx.a libsx.so
 
 # ---- Debian packages: checked on every build, installed when missing -------------------------
 deps-check:
@@ -123,7 +129,20 @@ build/tests/%: tests/%.c libsx.a
 	$(CC) $(CFLAGS) -Ivm -o $@ $< libsx.a $(LIBS)
 build/tests/repl_pty: LIBS += -lutil # forkpty
 
-test: all $(TEST_BINS)
+# the embedding API (issue 7): tests/api/*.c and examples/*.c are hosts linked against
+# libsx.so, which exports only sx_ names, so they can use nothing but sx.h
+API_BINS := $(patsubst tests/api/%.c,build/api/%,$(wildcard tests/api/*.c))
+EXAMPLE_BINS := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
+libsx.so.0: libsx.so
+	ln -sf libsx.so $@
+build/api/%: tests/api/%.c tests/api/check.h vm/sx.h libsx.so.0
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ivm -o $@ $< -L. -lsx -Wl,-rpath,'$(CURDIR)' $(LIBS)
+build/examples/%: examples/%.c vm/sx.h libsx.so.0
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ivm -o $@ $< -L. -lsx -Wl,-rpath,'$(CURDIR)' $(LIBS)
+
+test: all $(TEST_BINS) $(API_BINS) $(EXAMPLE_BINS)
 	@bash tests/run.sh
 
 # ---- docs: the primitive reference in README.md is generated from spec/primitives.sx ---------
@@ -139,8 +158,57 @@ check-docs: build/gen/primitives.md
 bench: all
 	@bash bench/run.sh
 
+# ---- install: make install [PREFIX=/usr/local] [DESTDIR=staging dir] ---------------------------
+# sx, sx-jitc (in libexec/sx/, where sx and jit/server.c look for it), libsx.a, libsx.so with
+# its soname, sx.h, sx.pc and sx.1. The installed libraries come from the same objects but for
+# jit/server.c, compiled with the installed sx-jitc as the default; and libsx.a is one
+# prelinked object whose only global symbols are sx_*, so a static host never clashes with
+# SX's internal names (libsx.so exports sx_* only already: -fvisibility=hidden).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+LIBEXECDIR ?= $(PREFIX)/libexec/sx
+MANDIR     ?= $(PREFIX)/share/man
+VERSION    := $(shell awk '/define SX_VERSION_(MAJOR|MINOR|PATCH) /{v=v s $$3; s="."} END{print v}' vm/sx.h)
+INST       := build/install
+INST_OBJ   := $(filter-out build/jit/server.o,$(LIB_OBJ)) $(INST)/server.o $(KERNEL_OBJ)
+.PHONY: install uninstall FORCE
+$(INST)/server.o: jit/server.c $(GEN) FORCE
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DSX_JITC_DEFAULT='"$(LIBEXECDIR)/sx-jitc"' -c $< -o $@
+$(INST)/libsx.so: $(INST_OBJ)
+	$(CC) -shared -Wl,-soname,libsx.so.0 -o $@ $^ $(LIBS)
+$(INST)/libsx.a: $(INST_OBJ)
+	$(LD) -r -o $(INST)/libsx.o $^
+	objcopy --wildcard --keep-global-symbol='sx_*' $(INST)/libsx.o
+	rm -f $@ && ar rcs $@ $(INST)/libsx.o
+$(INST)/sx: $(REPL_OBJ) $(INST)/libsx.a
+	$(CC) -o $@ $(REPL_OBJ) $(INST)/libsx.a $(LIBS) $(EDIT_LIBS)
+$(INST)/sx.pc: sx.pc.in FORCE
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	  -e 's|@VERSION@|$(VERSION)|; s|@LIBS@|$(LIBS)|' $< > $@
+install: all $(INST)/libsx.so $(INST)/libsx.a $(INST)/sx $(INST)/sx.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+	  $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(INST)/sx $(DESTDIR)$(BINDIR)/sx
+	$(if $(JITC_BIN),install -d $(DESTDIR)$(LIBEXECDIR) && install -m 755 sx-jitc $(DESTDIR)$(LIBEXECDIR)/sx-jitc)
+	install -m 644 $(INST)/libsx.a $(DESTDIR)$(LIBDIR)/libsx.a
+	install -m 755 $(INST)/libsx.so $(DESTDIR)$(LIBDIR)/libsx.so.$(VERSION)
+	ln -sf libsx.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsx.so.0
+	ln -sf libsx.so.0 $(DESTDIR)$(LIBDIR)/libsx.so
+	install -m 644 vm/sx.h $(DESTDIR)$(INCLUDEDIR)/sx.h
+	install -m 644 $(INST)/sx.pc $(DESTDIR)$(LIBDIR)/pkgconfig/sx.pc
+	install -m 644 sx.1 $(DESTDIR)$(MANDIR)/man1/sx.1
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sx $(DESTDIR)$(LIBEXECDIR)/sx-jitc $(DESTDIR)$(LIBDIR)/libsx.a \
+	  $(DESTDIR)$(LIBDIR)/libsx.so $(DESTDIR)$(LIBDIR)/libsx.so.0 \
+	  $(DESTDIR)$(LIBDIR)/libsx.so.$(VERSION) $(DESTDIR)$(INCLUDEDIR)/sx.h \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/sx.pc $(DESTDIR)$(MANDIR)/man1/sx.1
+	-rmdir $(DESTDIR)$(LIBEXECDIR)
+
 clean:
-	rm -rf build sx sx-jitc libsx.a libsx.so
+	rm -rf build sx sx-jitc libsx.a libsx.so libsx.so.0
 
 # ---- hardening (issue 8): differential testing, fuzzing, sanitizer builds -----------------------
 # make difftest [N=1000] [SEED=s] [SIZE=8] [JOBS=2] [GROWTH=1000]: N random programs from

@@ -29,6 +29,8 @@ int main(int argc, char **argv) {
   signal(SIGINT, SIG_IGN); /* Ctrl-C at a REPL is for the host; as and ld inherit this */
   signal(SIGPIPE, SIG_IGN);
   int in = 0, out = 1;
+  uint64_t layout = jit_layout_id();
+  if (!jit_write_all(out, &layout, sizeof layout)) return 0;
   for (;;) {
     uint32_t n, plen;
     char path[600];

@@ -26,7 +26,7 @@ typedef struct {
   gcc_jit_function *fn;
   gcc_jit_rvalue *S, *self, *consts;
   gcc_jit_lvalue **l, **s;
-  gcc_jit_lvalue *res, *ovf, *argbuf, *fa, *fb;
+  gcc_jit_lvalue *res, *ovf, *argbuf, *fa, *fb, *flag;
   gcc_jit_block **blocks;
   gcc_jit_block *cur;
   gcc_jit_function *b_add, *b_sub, *b_mul, *b_expect, *b_frame;
@@ -255,6 +255,7 @@ static void call_native_or_vm(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   w->cur = nv.join;
 }
 
+#if !defined(__x86_64__)
 static gcc_jit_lvalue *interrupt_flag(lw *w) {
   /* a volatile read: the flag changes under the loop's feet (other threads, signals) */
   gcc_jit_type *vint = gcc_jit_type_get_pointer(gcc_jit_type_get_volatile(w->intt));
@@ -264,20 +265,34 @@ static gcc_jit_lvalue *interrupt_flag(lw *w) {
       vint);
   return gcc_jit_rvalue_dereference(addr, NULL);
 }
+#endif
 
-/* On a back edge: let an interrupt (or a requested safe point) in. The empty volatile asm with
- * a memory clobber makes GCC read the flag again on every trip: a volatile-qualified load alone
- * does not survive libgccjit's lowering, and GCC then proves the loop never sees the flag. */
+/* On a back edge: spend fuel and let an interrupt (or a requested safe point) in. The flag is
+ * read by a volatile asm statement: a volatile-qualified load does not survive libgccjit's
+ * lowering, and GCC would otherwise prove that a loop never sees the flag change. (A memory
+ * clobber would do too, but would make every loop reload everything from memory.) */
 static void poll_point(lw *w) {
+  gcc_jit_lvalue *flag = w->flag;
+  gcc_jit_rvalue *addr = gcc_jit_lvalue_get_address(sfield(w, offsetof(sx_state, interrupt) & ~(size_t)7), NULL);
+#if defined(__x86_64__)
+  const char *load = (offsetof(sx_state, interrupt) & 7) ? "movl 4(%1), %0" : "movl (%1), %0";
+  gcc_jit_extended_asm *rd = gcc_jit_block_add_extended_asm(w->cur, NULL, load);
+  gcc_jit_extended_asm_set_volatile_flag(rd, 1);
+  gcc_jit_extended_asm_add_output_operand(rd, NULL, "=r", flag);
+  gcc_jit_extended_asm_add_input_operand(rd, NULL, "r", addr);
+#else
   gcc_jit_extended_asm *barrier = gcc_jit_block_add_extended_asm(w->cur, NULL, "");
   gcc_jit_extended_asm_set_volatile_flag(barrier, 1);
   gcc_jit_extended_asm_add_clobber(barrier, "memory");
+  assign(w, flag, rv(interrupt_flag(w)));
+  (void)addr;
+#endif
   /* fuel: one decrement per back edge; the runtime looks at the budget when a slice runs out */
   gcc_jit_lvalue *fuel = sfield(w, offsetof(sx_state, fuel));
   assign(w, fuel, bin(w, GCC_JIT_BINARY_OP_MINUS, rv(fuel), k64(w, 1)));
   gcc_jit_rvalue *empty = cmp(w, GCC_JIT_COMPARISON_LE, as_i64(w, rv(fuel)), gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 0));
-  gcc_jit_rvalue *flag = cmp(w, GCC_JIT_COMPARISON_NE, rv(interrupt_flag(w)), gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0));
-  split poll = branch(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt, empty, flag), 0);
+  gcc_jit_rvalue *raised = cmp(w, GCC_JIT_COMPARISON_NE, rv(flag), gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0));
+  split poll = branch(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt, empty, raised), 0);
   w->cur = poll.fast;
   gcc_jit_rvalue *pa[1] = {w->S};
   note_self(w);
@@ -879,6 +894,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   w->res = gcc_jit_function_new_local(w->fn, NULL, w->u64, "res");
   w->ovf = gcc_jit_function_new_local(w->fn, NULL, w->longt, "ovf");
   w->fa = gcc_jit_function_new_local(w->fn, NULL, w->dbl, "fa");
+  w->flag = gcc_jit_function_new_local(w->fn, NULL, w->intt, "flag");
   w->fb = gcc_jit_function_new_local(w->fn, NULL, w->dbl, "fb");
   w->argbuf = gcc_jit_function_new_local(w->fn, NULL, gcc_jit_context_new_array_type(ctx, NULL, w->u64, JIT_MAX_ARGS), "argbuf");
 

@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ static void server_stop(void) {
   if (server_pid < 0) return;
   close(to_server);
   close(from_server);
+  kill(server_pid, SIGTERM); /* it exits by itself once its input closes; this is for a stuck one */
   waitpid(server_pid, NULL, 0);
   server_pid = -1;
   to_server = from_server = -1;
@@ -116,6 +118,16 @@ static bool server_start(void) {
   to_server = a[1];
   from_server = b[0];
   server_compiles = 0;
+  uint64_t layout = 0;
+  struct pollfd pfd = {from_server, POLLIN, 0};
+  bool answered = poll(&pfd, 1, 10000) == 1; /* a program that is not sx-jitc may never speak */
+  if (!answered || !jit_read_all(from_server, &layout, sizeof layout) || layout != jit_layout_id()) {
+    server_stop();
+    server_broken = true;
+    fprintf(stderr, "sx: native tier off: the compiler %s %s\n", path,
+            layout ? "belongs to another build of SX" : "does not work");
+    return false;
+  }
   return true;
 }
 

@@ -5,7 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <stddef.h>
+
 #include "wire.h"
+#include "rt.h"
 
 bool jit_write_all(int fd, const void *buf, size_t n) {
   const char *p = buf;
@@ -67,4 +70,23 @@ void jit_shape_free(jit_shape *s) {
   free(s->code);
   free(s->child_nfree);
   free(s);
+}
+
+/* Everything compiled code takes from the build it was compiled against: offsets into the
+ * state and the objects it touches, sizes, and the opcode list. sx-jitc announces its value
+ * when it starts; a host built from other sources refuses it (its code would read the wrong
+ * fields). */
+uint64_t jit_layout_id(void) {
+  static const uint64_t parts[] = {
+      sizeof(sx_state), offsetof(sx_state, rt), offsetof(sx_state, cstack_limit),
+      offsetof(sx_state, interrupt), offsetof(sx_state, fuel), offsetof(sx_state, tail_fn),
+      offsetof(sx_state, tail_argc), offsetof(sx_state, tail_args), offsetof(sx_state, native_self),
+      offsetof(sx_closure, proto), offsetof(sx_closure, free), offsetof(sx_proto, consts),
+      offsetof(sx_proto, jit), offsetof(struct jit_entry, fn), offsetof(struct jit_entry, arity),
+      sizeof(sx_pair), sizeof(sx_flonum), offsetof(sx_vector, len), offsetof(sx_vector, items),
+      offsetof(sx_cell, value), offsetof(sx_box, value), OP__COUNT, RT_COUNT, T_NTYPES,
+      SX_VERSION_MAJOR, SX_VERSION_MINOR};
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) h = (h ^ parts[i]) * 0x100000001b3ull;
+  return h;
 }

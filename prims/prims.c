@@ -73,10 +73,29 @@ static sx_cfn find_impl(const char *name) {
   return NULL;
 }
 
+/* The capability (sx.h SX_CAP_*) a primitive needs; 0 for those every state has. A state
+ * without it does not get the primitive at all: the name is simply unbound. */
+static int capability_of(const char *name) {
+  static const struct {
+    const char *name;
+    int cap;
+  } caps[] = {
+      {"read-file", SX_CAP_IO},       {"write-file", SX_CAP_IO},   {"file-exists?", SX_CAP_IO},
+      {"load", SX_CAP_IO},            {"getenv", SX_CAP_PROCESS},  {"command-line", SX_CAP_PROCESS},
+      {"exit", SX_CAP_PROCESS},       {"eval", SX_CAP_EVAL},       {"eval-string", SX_CAP_EVAL},
+      {"make-env", SX_CAP_EVAL},
+  };
+  for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
+    if (!strcmp(caps[i].name, name)) return caps[i].cap;
+  return 0;
+}
+
 void prim_register_all(sx_state *S) {
   for (int i = 0; i < prim_nspecs; i++) {
     const sx_prim_spec *spec = &prim_specs[i];
     if (spec->lib) continue;
+    int cap = capability_of(spec->name);
+    if (cap && !(S->cfg.capabilities & cap)) continue;
     sx_cfn fn = find_impl(spec->name);
     if (!fn) continue; /* a spec entry without C code: the spec test reports it */
     sx_prim *p = vm_alloc(S, sizeof(sx_prim), T_PRIM);

@@ -71,6 +71,7 @@ static void print_all(sx_state *S, int argc, sx_val *argv, bool nl) {
 PRIM_FN(p_print) { print_all(S, argc, argv, false); return SX_NIL; }
 PRIM_FN(p_println) { print_all(S, argc, argv, true); return SX_NIL; }
 PRIM_FN(p_newline) { UNUSED_ARGS; vm_output(S, "\n", 1); return SX_NIL; }
+PRIM_FN(p_read_line) { UNUSED_ARGS; return vm_read_line(S); }
 
 PRIM_FN(p_current_time_ms) {
   UNUSED_ARGS;
@@ -182,6 +183,7 @@ const prim_impl prim_system[] = {
     {"print", p_print},
     {"println", p_println},
     {"newline", p_newline},
+    {"read-line", p_read_line},
     {"current-time-ms", p_current_time_ms},
     {"gc", p_gc},
     {"memory-stats", p_memory_stats},

@@ -79,6 +79,7 @@ sx_state *sx_open(const sx_config *cfg) {
   sx_state *S = GC_MALLOC_UNCOLLECTABLE(sizeof(sx_state));
   if (!S) return NULL;
   if (cfg) S->cfg = *cfg;
+  else S->cfg.capabilities = SX_CAP_DEFAULT;
   S->limits = S->cfg.limits;
   S->fuel_left = UINT64_MAX;
   S->alloc_quota = SIZE_MAX;
@@ -117,6 +118,7 @@ static sx_status status_of(sx_state *S) {
 static sx_status eval_in(sx_state *S, const char *src, size_t n, const char *chunk,
                          sx_value *out) {
   eval_job j = {src, n, chunk ? chunk : "<string>", S->user, SX_NIL};
+  vm_api_enter(S);
   /* an interrupt meant for an earlier evaluation that had already finished is stale */
   __atomic_fetch_and(&S->interrupt, ~1, __ATOMIC_SEQ_CST);
   S->errmsg = NULL;

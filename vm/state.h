@@ -120,6 +120,8 @@ struct sx_state {
 
   void *free_small; /* free list of small scanned objects (gc.c) */
 
+  struct sx_embed *embed; /* host functions, sx_ref roots, input buffer (api_embed.c) */
+
   struct sx_state *next_state; /* in the collector's list of states */
 };
 
@@ -187,6 +189,13 @@ SX_INTERNAL void vm_check_cstack(sx_state *S);
 /* Run fn(S, ud) under a protected point; returns 0 or 1 when it raised (S->raised holds it). */
 SX_INTERNAL int vm_protect(sx_state *S, void (*fn)(sx_state *, void *), void *ud);
 SX_INTERNAL char *vm_error_text(sx_state *S, sx_val err, bool with_trace);
+
+/* ---- api_embed.c ---------------------------------------------------------------------------- */
+/* One line of input for read-line, from cfg.read or standard input, without its newline; nil at
+ * the end of the input. */
+SX_INTERNAL sx_val vm_read_line(sx_state *S);
+/* At an outermost API call: the C stack bound of the calling thread. */
+SX_INTERNAL void vm_api_enter(sx_state *S);
 
 /* ---- reader.c / printer.c ------------------------------------------------------------------ */
 typedef struct {

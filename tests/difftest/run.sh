@@ -15,6 +15,7 @@
 #     -R           do not minimize mismatches, only report them
 #     -k DIR       keep work files (programs, outputs, minimized programs) in DIR
 #   bash tests/difftest/run.sh one SEED         one program (the parallel driver calls this)
+#   bash tests/difftest/run.sh reduce PROG MODE minimize a program that mismatches in MODE
 # The last line is "N passed, N failed". A program whose reference run exceeds the time limit is
 # counted as passed with a note (it says nothing about the tiers).
 set -u
@@ -39,7 +40,8 @@ run() {
     flags="$flags --jit-cache-dir=$CACHE"
   fi
   # shellcheck disable=SC2086
-  (ulimit -c 0; ulimit -v 8388608; exec timeout -k 5 "$TLIMIT" "$SX" $flags "$2") > "$3" 2>&1
+  # (the braces send bash's own "Segmentation fault" notice to /dev/null: the status says it)
+  { (ulimit -c 0; ulimit -v 8388608; exec timeout -k 5 "$TLIMIT" "$SX" $flags "$2") > "$3" 2>&1; } 2>/dev/null
   printf '\n[exit %d]\n' $? >> "$3"
 }
 status() { tail -1 "$1" | sed -E 's/^\[exit ([0-9]+)\]$/\1/'; }
@@ -135,6 +137,14 @@ finish() {
 }
 
 if [ "${1:-}" = one ]; then one "$2"; exit 0; fi
+if [ "${1:-}" = reduce ]; then # reduce PROGRAM MODE: minimize a program found some other way
+  d=$(mktemp -d "${TMPDIR:-/tmp}/difftest.XXXXXX")
+  cp "$2" "$d/min.sx"
+  if ! interesting "$d/min.sx" "$3" "$d"; then echo "run.sh: $2 does not mismatch in mode $3"; exit 1; fi
+  echo "minimized in $(minimize "$d/min.sx" "$3" "$d") runs: $d/min.sx"
+  cat "$d/min.sx"
+  exit 0
+fi
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -146,7 +156,15 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ -x "$SX" ] || { echo "run.sh: $SX not built"; exit 1; }
-if [ -n "$CACHE" ]; then mkdir -p "$(dirname "$CACHE")"; fi
+# The code cache's file names cover the shape and libsx's build, not sx-jitc's lowering (jit/
+# lower.c can change while jit/worker.c, which makes the build id, does not): keep one cache per
+# pair of binaries, and drop the caches of earlier pairs (they are this script's own).
+if [ -n "$CACHE" ]; then
+  key=$(cat "$SX" sx-jitc 2>/dev/null | cksum | cut -d' ' -f1)
+  mkdir -p "$CACHE"
+  for old in "$CACHE"/*; do [ "$old" = "$CACHE/$key" ] || rm -rf "$old"; done
+  CACHE=$CACHE/$key
+fi
 export DT_SIZE=$SIZE DT_TLIMIT=$TLIMIT DT_CACHE=$CACHE DT_REDUCE=$REDUCE DT_KEEP=$KEEP SX
 
 echo "difftest: $N programs from seed $SEED, size $SIZE, $JOBS at a time"
