@@ -508,8 +508,8 @@ static bool analyse(lw *w) {
       bool ends = false;
       int target = -1, tdepth = 0, width = 1;
       switch (op) {
-      case OP_CALL: nd = d - (int)a; break;
-      case OP_TAILCALL: nd = d - (int)a; ends = true; break;
+      case OP_CALL: nd = d - (int)a; ok = a <= JIT_MAX_ARGS; break;
+      case OP_TAILCALL: nd = d - (int)a; ends = true; ok = a <= JIT_MAX_ARGS; break;
       case OP_RETURN: ends = true; break;
       case OP_RERAISE: ends = true; break;
       case OP_JUMP: target = (int)a; tdepth = d; ends = true; break;

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# run.sh — what `make fuzz` runs once the targets are built: seed corpora from the conformance
+# suite, replay of tests/fuzz/regress/ (every input that ever crashed a target), then each
+# libFuzzer target for SECONDS. Prints executions and crashes per target; a new crash is copied
+# into tests/fuzz/regress/TARGET/ so the next run replays it. Last line "N passed, N failed".
+#
+#   bash tests/fuzz/run.sh [SECONDS] [BUILD_DIR]        (defaults 60, build-fuzz)
+set -u
+cd "$(dirname "$0")/../.."
+secs=${1:-60} dir=${2:-build-fuzz}
+# Boehm and ASan: see tests/fuzz/sancheck.sh
+export ASAN_OPTIONS=detect_stack_use_after_return=0:detect_leaks=0:abort_on_error=1:print_summary=1
+corpus=$dir/corpus
+pass=0 fail=0
+
+# Seeds: every form of the suite for the reader and eval targets, every 40th for the native one
+# (each compile takes tens of milliseconds), call sequences for the API target.
+if [ ! -d "$corpus/seeds" ]; then
+  mkdir -p "$corpus/seeds/text" "$corpus/seeds/api" "$corpus/native-seeds/text" "$corpus/native-seeds/api"
+  ./sx --no-jit tests/fuzz/seeds.sx "$corpus/seeds" 1 spec/tests/*.sx spec/tests/regress/*.sx
+  ./sx --no-jit tests/fuzz/seeds.sx "$corpus/native-seeds" 40 spec/tests/*.sx
+fi
+
+# target, its seed folder, the longest input, libFuzzer's per-input timeout
+targets="fuzz_read:seeds/text:4096:20 fuzz_eval:seeds/text:4096:20
+         fuzz_eval_native:native-seeds/text:1024:60 fuzz_api:seeds/api:2048:20"
+
+for spec in $targets; do
+  IFS=: read -r t seeds maxlen tmo <<< "$spec"
+  reg=tests/fuzz/regress/$t
+  if [ -d "$reg" ] && [ -n "$(ls -A "$reg" 2>/dev/null)" ]; then
+    if out=$("$dir/$t-file" "$reg" 2>&1); then
+      pass=$((pass + 1)); echo "[$t] replay of $reg: $(echo "$out" | tail -1)"
+    else
+      fail=$((fail + 1)); echo "[$t] replay of $reg FAILED:"; echo "$out" | grep -v '^    #' | tail -15
+    fi
+  fi
+  mkdir -p "$corpus/$t" "$dir/crashes/$t"
+  before=$(ls "$dir/crashes/$t" | wc -l)
+  log=$dir/$t.log
+  "$dir/$t" -max_total_time="$secs" -print_final_stats=1 -max_len="$maxlen" -timeout="$tmo" \
+    -rss_limit_mb=4096 -artifact_prefix="$dir/crashes/$t/" "$corpus/$t" "$corpus/$seeds" > "$log" 2>&1
+  rc=$?
+  execs=$(grep -E '^stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')
+  rate=$(grep -E '^stat::average_exec_per_sec' "$log" | tail -1 | awk '{print $2}')
+  new=$(( $(ls "$dir/crashes/$t" | wc -l) - before ))
+  echo "[$t] ${execs:-?} executions (${rate:-?}/s), corpus $(ls "$corpus/$t" | wc -l) new units, $new crashes (exit $rc)"
+  if [ "$new" -gt 0 ] || { [ "$rc" -ne 0 ] && [ -z "$execs" ]; }; then
+    fail=$((fail + 1))
+    grep -E -A20 'ERROR: (AddressSanitizer|libFuzzer)|runtime error|fuzz_(read|eval|api):|deadly signal' "$log" | head -30
+    mkdir -p "$reg"
+    for c in "$dir/crashes/$t"/*; do [ -f "$c" ] && cp -n "$c" "$reg/"; done
+    echo "[$t] crash inputs copied to $reg/ (replayed by every make fuzz; log $log)"
+  else
+    pass=$((pass + 1))
+  fi
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
