@@ -771,6 +771,22 @@ static void lower_body(lw *w) {
       w->cur = sp.join;
       break;
     }
+    case OP_TYPEP:
+    case OP_PROCP: {
+      gcc_jit_rvalue *v = rv(s[d - 1]);
+      split sp = branch(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), -1);
+      w->cur = sp.fast;
+      if (op == OP_TYPEP) assign(w, s[d - 1], boolval(w, type_is(w, v, (int)a)));
+      else
+        assign(w, s[d - 1], boolval(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt,
+                                                                      type_is(w, v, T_CLOSURE), type_is(w, v, T_PRIM))));
+      goto_join(w, &sp);
+      w->cur = sp.slow;
+      assign(w, s[d - 1], k64(w, (int64_t)SX_FALSE));
+      goto_join(w, &sp);
+      w->cur = sp.join;
+      break;
+    }
     case OP_EQ: assign(w, s[d - 2], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(s[d - 2]), rv(s[d - 1])))); break;
     case OP_NOT:
       assign(w, s[d - 1], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ,

@@ -63,6 +63,19 @@ int prim_inline_op(const char *name, int argc) {
   };
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
     if (ops[i].argc == argc && !strcmp(ops[i].name, name)) return ops[i].op;
+  if (argc == 1 && !strcmp(name, "procedure?")) return OP_PROCP;
+  return -1;
+}
+
+/* The heap type a one-type predicate tests (for OP_TYPEP), or -1. */
+int prim_type_predicate(const char *name) {
+  static const struct {
+    const char *name;
+    int type;
+  } preds[] = {{"symbol?", T_SYMBOL}, {"string?", T_STRING}, {"vector?", T_VECTOR},
+               {"dict?", T_DICT},     {"keyword?", T_KEYWORD}, {"error?", T_ERROR}};
+  for (size_t i = 0; i < sizeof preds / sizeof preds[0]; i++)
+    if (!strcmp(preds[i].name, name)) return preds[i].type;
   return -1;
 }
 

@@ -887,6 +887,14 @@ static node *expand_call(cx *c, sx_val x) {
       return tail;
     }
     if (cell && (cell->h.flags & CELL_CONST) && sx_is_prim(cell->value)) {
+      int tp = n == 2 ? prim_type_predicate(PRIM(cell->value)->spec->name) : -1;
+      if (tp >= 0) {
+        node *nd = mknode(c, N_PRIMOP, 1);
+        nd->op = OP_TYPEP;
+        nd->val = (sx_val)tp; /* the type, as the operand */
+        nd->kids[0] = expand(c, sx_car(sx_cdr(x)));
+        return nd;
+      }
       int op = prim_inline_op(PRIM(cell->value)->spec->name, (int)n - 1);
       if (op >= 0) {
         node *nd = mknode(c, N_PRIMOP, (int)n - 1);
@@ -1342,7 +1350,7 @@ static void gen_node(gen *g, node *nd, bool tail) {
       break;
     }
     for (int i = 0; i < nd->n; i++) gen_node(g, nd->kids[i], false);
-    emit(g, nd->op, 0);
+    emit(g, nd->op, nd->op == OP_TYPEP ? (uint32_t)nd->val : 0);
     break;
   }
   case N_VECLIT:

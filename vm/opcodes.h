@@ -62,6 +62,8 @@ OP(CDR, N, 0)
 OP(CONS, N, -1)
 OP(NULLP, N, 0)
 OP(PAIRP, N, 0)
+OP(TYPEP, A, 0)        /* top is a heap object of type A (symbol?, string?, vector?, dict?, ...) */
+OP(PROCP, N, 0)        /* procedure? */
 OP(EQ, N, -1)
 OP(NOT, N, 0)
 OP(ZEROP, N, 0)

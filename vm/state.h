@@ -255,6 +255,7 @@ SX_INTERNAL const sx_prim_spec *prim_spec_find(const char *name);
 SX_INTERNAL bool prim_check_kind(uint8_t kind, sx_val v);
 SX_INTERNAL const char *prim_kind_name(uint8_t kind);
 SX_INTERNAL int prim_inline_op(const char *name, int argc);
+SX_INTERNAL int prim_type_predicate(const char *name);
 extern const sx_prim_spec prim_specs[];
 extern const int prim_nspecs;
 

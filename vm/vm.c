@@ -657,6 +657,8 @@ static sx_val execute(sx_state *S, uint32_t stop) {
   }
   CASE(NULLP) sp[-1] = sx_bool(sx_is_listend(sp[-1])); DISPATCH();
   CASE(PAIRP) sp[-1] = sx_bool(sx_is_pair(sp[-1])); DISPATCH();
+  CASE(TYPEP) sp[-1] = sx_bool(sx_is_type(sp[-1], (sx_type)A)); DISPATCH();
+  CASE(PROCP) sp[-1] = sx_bool(sx_is_procedure(sp[-1])); DISPATCH();
   CASE(EQ) sp[-2] = sx_bool(sp[-2] == sp[-1]); sp--; DISPATCH();
   CASE(NOT) sp[-1] = sx_bool(!sx_truthy(sp[-1])); DISPATCH();
   CASE(ZEROP) {
