@@ -52,6 +52,7 @@ static void boot(sx_state *S, void *ud) {
   arr_state_open(S);
   S->root = vm_env_new(S, NULL);
   prim_register_all(S);
+  mark_builtins_constant(S->root); /* so the prelude's own code inlines car, cons, pair?, ... */
   for (size_t i = 0; i < sizeof sx_lib_sources / sizeof sx_lib_sources[0]; i++) {
     S->cur_env = S->root;
     vm_eval_string(S, sx_lib_sources[i].text, strlen(sx_lib_sources[i].text),
