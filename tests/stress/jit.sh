@@ -28,7 +28,7 @@ if [ "$mode" = full ]; then
   # 20,000 compiled objects created and evicted in one process
   run ./sx --jit-sync --jit-threshold=1 --jit-budget=100 tests/stress/hot.sx 20000
 else
-  run ./sx --jit-threshold=200 --jit-budget=500 tests/stress/oneshot.sx 3000 2000
+  run ./sx --jit-threshold=200 --jit-budget=500 tests/stress/oneshot.sx 3000 2000 0 3
   run ./sx --jit-sync --jit-threshold=1 --jit-budget=20 tests/stress/hot.sx 150
 fi
 echo "$pass passed, $fail failed"
