@@ -37,6 +37,11 @@ int main(void) {
          "LOOP", 1, "named let: a self tail call is a loop");
   expect(S, "(define (pair3 a b c) (list a b c))", "pair3", "CONS", 1, "list built inline");
   expect(S, "(define (lt a b) (if (< a b) 1 2))", "lt", "LTJF", 1, "compare and branch fused");
+  /* regression: the prelude was compiled before builtins became constants, so map and friends
+     called car/cons/pair? as procedures instead of inlining them */
+  expect(S, "1", "%map1", "CONS", 1, "prelude inlines cons");
+  expect(S, "1", "%map1", "PAIRP", 1, "prelude inlines pair?");
+  expect(S, "1", "%procedure", "PROCP", 1, "procedure? inlined");
   sx_close(S);
   printf("%d passed, %d failed\n", passed, failed);
   return failed != 0;
