@@ -136,6 +136,19 @@ static void note_self(lw *w) {
 
 static void clear_self(lw *w) { assign(w, sfield(w, offsetof(sx_state, native_self)), k64(w, 0)); }
 
+/* if (unlikely(cond)) rt(S) — a runtime call that may raise, naming this lambda if it does */
+static void rare_call(lw *w, gcc_jit_rvalue *cond, int rt) {
+  gcc_jit_block *call = newblock(w), *on = newblock(w);
+  gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, cond, 0), call, on);
+  w->cur = call;
+  gcc_jit_rvalue *args[1] = {w->S};
+  note_self(w);
+  helper_stmt(w, rt, 1, args);
+  clear_self(w);
+  gcc_jit_block_end_with_jump(w->cur, NULL, on);
+  w->cur = on;
+}
+
 /* The slow path of an inlined primitive: result into dst. */
 static void prim_slow(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b,
                       gcc_jit_rvalue *c) {
@@ -292,16 +305,7 @@ static void poll_point(lw *w) {
   assign(w, fuel, bin(w, GCC_JIT_BINARY_OP_MINUS, rv(fuel), k64(w, 1)));
   gcc_jit_rvalue *empty = cmp(w, GCC_JIT_COMPARISON_LE, as_i64(w, rv(fuel)), gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 0));
   gcc_jit_rvalue *raised = cmp(w, GCC_JIT_COMPARISON_NE, rv(flag), gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0));
-  split poll = branch(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt, empty, raised), 0);
-  w->cur = poll.fast;
-  gcc_jit_rvalue *pa[1] = {w->S};
-  note_self(w);
-  helper_stmt(w, RT_POLL, 1, pa);
-  clear_self(w);
-  goto_join(w, &poll);
-  w->cur = poll.slow;
-  goto_join(w, &poll);
-  w->cur = poll.join;
+  rare_call(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt, empty, raised), RT_POLL);
 }
 
 static void lower_call(lw *w, int d, int n, bool tail) {
@@ -922,16 +926,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
     gcc_jit_rvalue *fa_args[1] = {gcc_jit_context_new_rvalue_from_int(ctx, gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_UNSIGNED_INT), 0)};
     gcc_jit_rvalue *frame = gcc_jit_context_new_bitcast(ctx, NULL, gcc_jit_context_new_call(ctx, NULL, w->b_frame, 1, fa_args), w->u64);
     gcc_jit_rvalue *limit = rv(sfield(w, offsetof(sx_state, cstack_limit)));
-    split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_LT, frame, limit), 0);
-    w->cur = sp.fast;
-    gcc_jit_rvalue *ea[1] = {w->S};
-    note_self(w);
-    helper_stmt(w, RT_ENTER, 1, ea);
-    clear_self(w);
-    goto_join(w, &sp);
-    w->cur = sp.slow;
-    goto_join(w, &sp);
-    w->cur = sp.join;
+    rare_call(w, cmp(w, GCC_JIT_COMPARISON_LT, frame, limit), RT_ENTER);
     /* consts = self->proto->consts */
     gcc_jit_lvalue *consts = gcc_jit_function_new_local(w->fn, NULL, w->u64p, "consts");
     gcc_jit_rvalue *proto = rv(at(w, w->self, offsetof(sx_closure, proto) / 8));
