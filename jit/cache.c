@@ -451,6 +451,7 @@ void jit_open(sx_state *S) {
   J->threshold = S->cfg.jit_threshold > 0 ? S->cfg.jit_threshold : DEFAULT_THRESHOLD;
   S->jit_threshold = on ? J->threshold : INT32_MAX;
   S->jit = J;
+  if (on && !J->sync && J->budget > 0) jit_worker_prestart();
   pthread_mutex_lock(jit_lock());
   J->next = all_states;
   all_states = J;

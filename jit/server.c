@@ -133,6 +133,10 @@ static bool server_start(void) {
 
 bool jit_server_usable(void) { return !server_broken; }
 
+void jit_server_warm(void) {
+  if (server_pid < 0) server_start();
+}
+
 /* Compiles the jobs in the server; false when the server could not be used at all (the caller
  * then compiles in process). Fills each job's fn/obj/err/ms. */
 bool jit_server_compile(jit_job **jobs, int n) {

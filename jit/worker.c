@@ -301,6 +301,9 @@ void jit_compile_batch(jit_job **jobs, int n) { jit_server_compile(jobs, n); }
 
 static void *worker_main(void *arg) {
   (void)arg;
+  /* start the compile server right away: by the time the first lambda is hot, the server has
+     loaded libgccjit and the first compile does not pay for it */
+  jit_server_warm();
   for (;;) {
     pthread_mutex_lock(&lock);
     while (!queue_head) pthread_cond_wait(&wake, &lock);
@@ -344,6 +347,13 @@ static void register_atfork(void) { pthread_atfork(NULL, NULL, after_fork_child)
 void jit_worker_init(void) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, register_atfork);
+}
+
+/* Starts the worker (and with it the compile server) before anything is hot. */
+void jit_worker_prestart(void) {
+  pthread_mutex_lock(&lock);
+  start_worker();
+  pthread_mutex_unlock(&lock);
 }
 
 /* Queues a job; when the queue is full the stalest job is dropped and returned (else NULL). */

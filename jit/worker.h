@@ -20,6 +20,7 @@ typedef struct jit_job {
 } jit_job;
 
 SX_INTERNAL void jit_worker_init(void);
+SX_INTERNAL void jit_worker_prestart(void);
 SX_INTERNAL void jit_compile_batch(jit_job **jobs, int n);
 SX_INTERNAL jit_job *jit_enqueue(jit_job *j, int max_pending);
 SX_INTERNAL jit_job *jit_dequeue_state(sx_state *S);
