@@ -32,9 +32,17 @@ suite "conformance default" ./sx test spec/tests
 suite "jit stress (reduced)" bash tests/stress/jit.sh reduced
 suite "jit disk cache" bash tests/disk_cache.sh
 suite "arrays stress (reduced)" ./sx tests/stress/arrays.sx
+suite "difftest (200 random programs, 5 runs each)" bash tests/difftest/run.sh -n 200 -z 3 -R -c build/difftest/jit-cache
 for t in build/tests/*; do
   [ -x "$t" ] && suite "$(basename "$t")" "$t"
 done
+# the embedding API: C hosts linked against libsx.so, the example plugin host, and the
+# installed library (make install into a temporary prefix, a host built through pkg-config)
+for t in build/api/*; do
+  [ -f "$t" ] && [ -x "$t" ] && suite "api $(basename "$t")" "$t"
+done
+suite "example plugin-host" bash tests/api/example.sh
+suite "installed library" bash tests/api/install.sh
 if make -s check-docs >/dev/null 2>&1; then total_pass=$((total_pass + 1)); echo "[docs] README reference up to date"
 else total_fail=$((total_fail + 1)); echo "[docs] README primitive reference out of date (make docs)"; fi
 

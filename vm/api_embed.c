@@ -124,13 +124,14 @@ static void error_text(sx_state *S, void *ud) {
 }
 
 /* S->raised as the API's last error and status. Making the text allocates: under a heap cap
- * that can fail too, and then a fixed message stands in. */
+ * (or at the end of the C stack) that can fail too, and then the bare message stands in. */
 static sx_status record_raised(sx_state *S) {
   sx_val e = S->raised;
   text_job j = {e, NULL};
   if (vm_protect(S, error_text, &j)) {
     S->raised = e;
-    S->errmsg = "error: out of memory";
+    S->errmsg = sx_is_error(e) && sx_is_string(ERR(e)->message) ? STR(ERR(e)->message)->data
+                                                                  : "error: out of memory";
     S->errtrace = "";
   } else {
     char *nl = strstr(j.text, "\nbacktrace:");

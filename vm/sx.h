@@ -7,8 +7,8 @@
  * Boehm GC: SX initialises the collector itself on the first sx_open (GC_INIT) — call sx_open
  * from the main thread first, or call GC_INIT yourself before it. Values held only in memory the
  * collector cannot see (malloc'd host structures) are not kept alive: hold them with sx_ref.
- * Threads: a state is used by one thread at a time and may move between threads, but every
- * thread that calls into SX must be known to the collector. The main thread is. A host that uses
+ * Threads: a state may move from one thread to another between calls, but every thread that
+ * calls into SX must be known to the collector. The main thread is. A host that uses
  * SX from other threads calls sx_thread_register() once on the main thread (it switches the
  * collector to locked allocation), then at the start of each such thread, and
  * sx_thread_unregister() before that thread ends. sx_interrupt needs no registration.
@@ -171,7 +171,8 @@ SX_API uint64_t sx_allocated_bytes(sx_state *S);
  * Values belong to the state that made them. A value stays alive while the collector can see
  * it: on the C stack or in registers of a registered thread, in a global variable, inside
  * another live value, or held with sx_ref. Memory from malloc is invisible to the collector, so
- * a value kept only there across calls must be held with sx_ref and let go with sx_unref.
+ * a value kept only there must be held with sx_ref before the next call into S that may allocate
+ * (any of them but the accessors), and let go with sx_unref.
  *
  * Constructors never raise and never abort: when they fail (invalid UTF-8, an integer out of
  * range, the memory limits) they return SX_NONE and leave the reason in sx_error_message().
@@ -260,7 +261,7 @@ SX_API double *sx_get_array(sx_state *S, sx_value a, size_t *rows, size_t *cols)
 SX_API sx_value sx_make_host(sx_state *S, void *ptr, const char *tag, void (*finalizer)(void *ptr));
 SX_API void *sx_get_host(sx_value v, const char *tag);
 SX_API const char *sx_host_tag(sx_value v); /* NULL when v is not a host value */
-SX_API void sx_host_release(sx_state *S, sx_value v); /* finalizer now; later gets answer NULL */
+SX_API void sx_host_release(sx_state *S, sx_value v); /* finalizer now; sx_get_host: NULL */
 
 /* References: the state keeps v alive until as many sx_unref as sx_ref calls (a count per
  * value). sx_ref returns v; sx_unref the references left, -1 when v held none. Immediates
@@ -287,12 +288,13 @@ SX_API sx_status sx_register(sx_state *S, const char *name, sx_cfunction fn, int
 /* Raise an SX error from a host function: the script's try can catch it; uncaught, the host's
  * sx_eval_string / sx_call returns SX_ERR_RUNTIME with this message. It does not return: it
  * unwinds through the host function's C frames (longjmp) — free what it holds first. Called
- * outside a host function it only records the message and returns SX_NONE, so
+ * anywhere else (the main program, a write or read callback) it only records the message and
+ * returns SX_NONE, so
  * `return sx_raise(S, ...);` is always right. sx_raise_value raises any value (re-raising
  * sx_last_error() passes a failed nested call's error on unchanged, limit errors included). */
 SX_API sx_value sx_raise(sx_state *S, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 SX_API sx_value sx_raise_value(sx_state *S, sx_value v);
-/* The value the last failed call raised (an error value, or what raise was given); nil. */
+/* What the last failed call raised (an error value, or what raise was given), else nil. */
 SX_API sx_value sx_last_error(sx_state *S);
 
 /* A full collection now (what the script's (gc) does). */

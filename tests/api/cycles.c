@@ -34,7 +34,7 @@ static const char *program =
 static int cycle(int native) {
   sx_state *S = open_tier(native, SX_CAP_EVAL);
   int ok = sx_register(S, "host-twice", twice, 1, 1, NULL) == SX_OK;
-  sx_value v, fn, arg;
+  sx_value v = SX_NONE, fn, arg;
   ok = ok && sx_eval_string(S, program, "cycle", &v) == SX_OK;
   ok = ok && !strcmp(sx_to_string(S, v, 1),
                      "(610 42 999000.0 10 \"twice: not an integer\")");

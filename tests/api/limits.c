@@ -5,6 +5,8 @@
  * different limits in one process, one after the other and at the same time on two threads. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -80,6 +82,13 @@ static sx_status eval_interrupted(sx_state *S, const char *src, int ms, double *
   return st;
 }
 
+/* ---- sx_interrupt from a signal handler ---- */
+static sx_state *alarm_target;
+static void on_alarm(int sig) {
+  (void)sig;
+  sx_interrupt(alarm_target);
+}
+
 /* ---- two states on two threads ---- */
 typedef struct {
   sx_state *S;
@@ -107,8 +116,11 @@ static void run(int native) {
   CHECK(sx_eval_string(S, "(spin)", "t", NULL) == SX_ERR_LIMIT &&
             strstr(sx_error_message(S), "fuel exhausted"),
         "[%s] fuel stops a loop: %s", tier, sx_error_message(S));
+  CHECK_EVAL(S, "(list (jit-compiled? spin) (jit-compiled? spin-tail))",
+             native ? "(true false)" : "(false false)"); /* spin ran natively (spin-tail not yet) */
   CHECK(call0(S, "spin") == SX_ERR_LIMIT, "[%s] fuel stops a loop run by sx_call", tier);
   CHECK(sx_eval_string(S, "(spin-tail 0)", "t", NULL) == SX_ERR_LIMIT, "[%s] tail calls", tier);
+  CHECK_EVAL(S, "(jit-compiled? spin-tail)", native ? "true" : "false");
   CHECK(sx_eval_string(S, "(host-call spin)", "t", NULL) == SX_ERR_LIMIT,
         "[%s] fuel inside a nested host call: %s", tier, sx_error_message(S));
   CHECK(sx_eval_string(S, "(host-swallow spin)", "t", NULL) == SX_ERR_LIMIT,
@@ -145,6 +157,14 @@ static void run(int native) {
         "[%s] interrupt through a swallowing host function: %s", tier, sx_error_message(S));
   CHECK(eval_interrupted(S, "(try (spin) (catch e :caught))", 100, &took) == SX_ERR_INTERRUPTED,
         "[%s] try cannot catch an interrupt", tier);
+  alarm_target = S;
+  signal(SIGALRM, on_alarm);
+  struct itimerval it = {{0, 0}, {0, 100000}};
+  setitimer(ITIMER_REAL, &it, NULL);
+  t0 = now_ms();
+  CHECK(sx_eval_string(S, "(spin)", "t", NULL) == SX_ERR_INTERRUPTED && now_ms() - t0 < 1000,
+        "[%s] interrupt from a signal handler: %s", tier, sx_error_message(S));
+  signal(SIGALRM, SIG_DFL);
   CHECK_EVAL(S, "(+ 1 2)", "3");
   /* read-line waiting on an empty pipe as standard input */
   int fds[2], saved = dup(0);

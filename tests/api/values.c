@@ -1,5 +1,7 @@
 /* values.c — values across the boundary: every constructor, accessor and type predicate, the
  * failures that must come back as SX_NONE with a message (never an abort), globals, versions. */
+#include <unistd.h>
+
 #include "check.h"
 
 static int finalized;
@@ -193,6 +195,44 @@ int main(void) {
   CHECK(sx_get_global(S, "no-such", &g) == SX_ERR_RUNTIME &&
             strstr(sx_error_message(S), "unbound"),
         "unbound global");
+
+  /* the calls the REPL is built on, and the rest of sx.h */
+  size_t end = 0;
+  const char *two = "(define a 1) ; note\n(+ a 1)";
+  CHECK(sx_next_form(S, two, strlen(two), 0, "t", &end) == 1 && end == 12, "first form: %zu", end);
+  CHECK(sx_next_form(S, two, strlen(two), end, "t", &end) == 1 && end == strlen(two), "second");
+  CHECK(sx_next_form(S, two, strlen(two), end, "t", &end) == 0, "no third");
+  CHECK(sx_next_form(S, "(oops", 5, 0, "t", &end) == -1, "unfinished form");
+  sx_value fn;
+  sx_eval_string(S, "(define (add1 x) (+ x 1))", "t", NULL);
+  sx_get_global(S, "add1", &fn);
+  const char *dis = sx_disassemble(S, fn);
+  CHECK(dis && strstr(dis, "RETURN"), "disassembly: %.80s", dis ? dis : sx_error_message(S));
+  CHECK(sx_disassemble(S, sx_nil()) == NULL, "nothing to disassemble in nil");
+  uint64_t before = sx_allocated_bytes(S);
+  sx_make_vector(S, 1000, NULL);
+  CHECK(sx_allocated_bytes(S) >= before + 8000, "allocated bytes grow");
+  sx_gc(S);
+  CHECK_EVAL(S, "(add1 41)", "42");
+  sx_close(S);
+
+  sx_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.capabilities = SX_CAP_PROCESS | SX_CAP_IO;
+  S = sx_open(&cfg);
+  char *args[] = {"one", "tw\xc3\xb6"};
+  sx_set_command_line(S, 2, args);
+  CHECK_EVAL(S, "(command-line)", "(\"one\" \"tw\xc3\xb6\")");
+  char path[] = "/tmp/sx-api-values-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd >= 0) {
+    const char *t = "(test \"sum\" 3 (+ 1 2))\n(test \"host\" 2 (length (command-line)))\n";
+    CHECK(write(fd, t, strlen(t)) == (ssize_t)strlen(t), "write a test file");
+    close(fd);
+    char *paths[] = {path};
+    CHECK(sx_run_tests(S, 1, paths, 0) == 0, "sx_run_tests on a file of two tests");
+    unlink(path);
+  }
   sx_close(S);
   return finish();
 }

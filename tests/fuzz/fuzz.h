@@ -1,6 +1,8 @@
-/* fuzz.h — what the fuzz targets share: a watchdog thread that interrupts an evaluation past its
- * deadline (the API has no fuel or heap limits yet, so time is the limit), an output sink, and
- * states opened the same way every time. Header-only: each target is one program. */
+/* fuzz.h — what the fuzz targets share: states opened the same way every time (the default
+ * capabilities without the native tier unless asked, output discarded, fuel / deadline /
+ * allocation / heap limits), a watchdog thread that interrupts an evaluation the limits failed
+ * to stop (a backstop, and sx_interrupt under test), and helpers. Header-only: each target is
+ * one program. */
 #ifndef SX_FUZZ_H
 #define SX_FUZZ_H
 
@@ -82,14 +84,25 @@ static inline void fuzz_sink(void *ud, const char *s, size_t n) {
   (void)n;
 }
 
-/* The defaults (no capabilities), output discarded; native = 1 forces the native tier:
- * every lambda compiled on its first call, on the calling thread (through ./sx-jitc). */
-static inline sx_state *fuzz_open(int native) {
+/* Limits of every fuzzed evaluation: what an untrusted script gets in a plugin host. */
+#define FUZZ_FUEL 2000000u
+#define FUZZ_ALLOC_QUOTA ((size_t)256 << 20)
+#define FUZZ_HEAP_LIMIT ((size_t)1 << 30)
+
+/* What sx_open(NULL) grants (eval, no files, no process), output discarded, the limits above
+ * with deadline_ms; native = 1 forces the native tier: every lambda compiled on its first
+ * call, on the calling thread (through ./sx-jitc). */
+static inline sx_state *fuzz_open(int native, double deadline_ms) {
   sx_config cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.write = fuzz_sink;
+  cfg.capabilities = SX_CAP_EVAL;
+  cfg.limits.fuel = FUZZ_FUEL;
+  cfg.limits.deadline_ms = deadline_ms;
+  cfg.limits.alloc_quota = FUZZ_ALLOC_QUOTA;
+  cfg.limits.heap_limit = FUZZ_HEAP_LIMIT;
   if (native) {
-    cfg.capabilities = SX_CAP_NATIVE;
+    cfg.capabilities |= SX_CAP_NATIVE;
     cfg.jit_threshold = 1;
     cfg.jit_sync = 1;
   } else {

@@ -47,7 +47,7 @@ static void roundtrip(const char *text, size_t n) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (!S) S = fuzz_open(0);
+  if (!S) S = fuzz_open(0, 2000);
   const char *src = (const char *)data;
   size_t pos = 0, end = 0;
   for (int forms = 0; pos < size && forms < 200; forms++) {
