@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -133,13 +134,43 @@ static bool server_start(void) {
 
 bool jit_server_usable(void) { return !server_broken; }
 
+/* In a forked child: the server and its pipes are the parent's. Forget them (closing our copies
+ * of the pipe ends only) so the child starts a server, in a directory, of its own. */
+void jit_server_forget(void) {
+  if (server_pid >= 0) {
+    close(to_server);
+    close(from_server);
+  }
+  server_pid = -1;
+  to_server = from_server = -1;
+  server_compiles = 0;
+  dir[0] = 0;
+}
+
 void jit_server_warm(void) {
   if (server_pid < 0) server_start();
 }
 
 /* Compiles the jobs in the server; false when the server could not be used at all (the caller
  * then compiles in process). Fills each job's fn/obj/err/ms. */
+static bool exchange(jit_job **jobs, int n);
+
+/* A server that died makes our writes fail with EPIPE instead of killing the host: SIGPIPE is
+ * blocked in this thread for the exchange, and a pending one is taken back. */
 bool jit_server_compile(jit_job **jobs, int n) {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  bool r = exchange(jobs, n);
+  struct timespec zero = {0, 0};
+  while (sigtimedwait(&pipe_set, NULL, &zero) > 0) {
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return r;
+}
+
+static bool exchange(jit_job **jobs, int n) {
   if (server_pid >= 0 && server_compiles >= JIT_SERVER_COMPILES) server_stop();
   if (server_pid < 0 && !server_start()) {
     for (int i = 0; i < n; i++) snprintf(jobs[i]->err, sizeof jobs[i]->err, "no compiler");
@@ -187,7 +218,7 @@ bool jit_server_compile(jit_job **jobs, int n) {
       for (int i = 0; i < n; i++)
         if (lowered[i]) {
           jobs[i]->err[0] = 0;
-          jit_server_compile(&jobs[i], 1);
+          exchange(&jobs[i], 1);
         }
     }
     return true;

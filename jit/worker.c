@@ -338,6 +338,7 @@ static void start_worker(void) {
 /* A forked child has no worker thread: start a fresh one when it first compiles. */
 static void after_fork_child(void) {
   thread_running = false;
+  jit_server_forget();
   pthread_mutex_init(&lock, NULL);
   pthread_cond_init(&wake, NULL);
 }

@@ -267,9 +267,10 @@ sx_array *arr_new(sx_state *S, const char *who, size_t rows, size_t cols) {
   if (cols) n = rows * cols;
   if (n > ARR_MAX_ELEMS)
     vm_error(S, "%s: array too large (%zu elements; at most %zu)", who, n, (size_t)ARR_MAX_ELEMS);
+  size_t bytes = n * sizeof(double);
+  vm_count_alloc(S, bytes); /* array memory counts against the evaluation's allocation quota */
   sx_array *a = handle_new(S); /* first: allocating may finalize dead handles */
   arr_drain(A);
-  size_t bytes = n * sizeof(double);
   maybe_collect(A, bytes);
   pool_block *b = pool_alloc(&A->pool, bytes ? bytes : sizeof(double));
   if (!b) {
