@@ -73,6 +73,8 @@ int main(void) {
     sx_set_limits(S, &l);
     snprintf(what, sizeof what, "[%s] allocation quota stops unbounded consing", tier);
     check(sx_eval_string(S, "(let loop ((l '())) (loop (cons 1 l)))", "t", &v) == SX_ERR_MEMORY, what, S);
+    snprintf(what, sizeof what, "[%s] array memory counts against the quota", tier);
+    check(sx_eval_string(S, "(let loop ((l '())) (loop (cons (zeros 100000) l)))", "t", &v) == SX_ERR_MEMORY, what, S);
     snprintf(what, sizeof what, "[%s] state usable after the quota", tier);
     check(evals_to(S, "(length (list 1 2 3))", "3"), what, S);
     sx_set_limits(S, NULL);
