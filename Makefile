@@ -286,6 +286,12 @@ $(FUZZ_DIR)/fuzz_%: $(wildcard tests/fuzz/*.[ch]) $(FUZZ_DIR)/libsx.a
 $(FUZZ_DIR)/fuzz_%-file: $(wildcard tests/fuzz/*.[ch]) $(FUZZ_DIR)/libsx.a
 	$(FUZZ_CC) $(CFLAGS) -O1 -g $(FUZZ_DEFS) $(FUZZ_INSTR) -Ivm -o $@ \
 	  tests/fuzz/fuzz_$(patsubst %_native,%,$*).c tests/fuzz/file_main.c $(FUZZ_DIR)/libsx.a $(LIBS)
+# C hosts that reproduced what a target found (tests/fuzz/regress/*.c), run under ASan
+FUZZ_REGRESS := $(patsubst tests/fuzz/regress/%.c,$(FUZZ_DIR)/regress/%,$(wildcard tests/fuzz/regress/*.c))
+$(FUZZ_DIR)/regress/%: tests/fuzz/regress/%.c $(FUZZ_DIR)/libsx.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CFLAGS) -O1 -g $(FUZZ_INSTR) -Ivm -o $@ $< $(FUZZ_DIR)/libsx.a $(LIBS)
 fuzz: fuzz-deps sx sx-jitc
-	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%-file)
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%-file) \
+	  $(FUZZ_REGRESS)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_DIR)

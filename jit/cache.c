@@ -33,13 +33,25 @@ bool jit_available(void) { return jit_server_usable(); }
 
 /* ---- entries ------------------------------------------------------------------------------ */
 
+/* Runs (on an allocating thread, at no particular point) once the prototype is unreachable. */
 static void proto_collected(void *obj, void *data) {
   (void)obj;
-  ((struct jit_entry *)data)->dead = true;
+  struct jit_entry *e = data;
+  if (e->orphan) free(e);
+  else e->dead = true;
 }
 
-static void watch_proto(struct jit_entry *e, bool on) {
-  GC_register_finalizer_no_order(e->proto, on ? proto_collected : NULL, on ? e : NULL, NULL, NULL);
+static void watch_proto(struct jit_entry *e) {
+  GC_register_finalizer_no_order(e->proto, proto_collected, e, NULL, NULL);
+}
+
+/* Stops watching e's prototype; false when the collector has already queued the finalizer
+ * (unregistering then has no effect: the finalizer will still run, with e). */
+static bool unwatch_proto(struct jit_entry *e) {
+  GC_finalization_proc old = NULL;
+  void *old_data = NULL;
+  GC_register_finalizer_no_order(e->proto, NULL, NULL, &old, &old_data);
+  return old != NULL;
 }
 
 static struct jit_entry *new_entry(sx_proto *p) {
@@ -50,16 +62,23 @@ static struct jit_entry *new_entry(sx_proto *p) {
   e->rest = (p->h.flags & PROTO_REST) != 0;
   e->nfixed = e->rest ? p->nparams - 1u : p->nparams;
   e->arity = e->rest ? UINT64_MAX : p->nparams;
-  watch_proto(e, true);
+  watch_proto(e);
   return e;
 }
 
-/* Forgets an entry that is not (or no longer) in the table. */
-static void free_entry(struct jit_entry *e) {
-  if (!e->dead) watch_proto(e, false);
+/* Forgets an entry that is not (or no longer) in the table. Regression: freeing it while its
+ * prototype's finalizer was already queued let the finalizer write into freed memory. */
+void jit_entry_free(struct jit_entry *e) {
   if (e->code) jit_code_unref(e->code);
+  e->code = NULL;
+  if (!e->dead && !unwatch_proto(e)) {
+    e->orphan = true;
+    return;
+  }
   free(e);
 }
+
+#define free_entry jit_entry_free
 
 static void table_add(jit_state *J, struct jit_entry *e) {
   if (J->n == J->cap) {
@@ -216,7 +235,7 @@ void jit_job_done(jit_job *j) {
     pthread_mutex_unlock(jit_lock());
     if (j->obj) jit_object_unref(j->obj);
     jit_shape_free(j->shape);
-    free(j->entry); /* an orphan's entry was already detached from its prototype */
+    jit_entry_free(j->entry);
     free(j);
     return;
   }
@@ -388,7 +407,7 @@ static void hot(sx_state *S, sx_proto *p) {
       }
       free_entry(dropped->entry);
     } else {
-      free(dropped->entry);
+      jit_entry_free(dropped->entry);
     }
     jit_shape_free(dropped->shape);
     free(dropped);

@@ -24,5 +24,6 @@ struct jit_state {
 };
 
 SX_INTERNAL size_t jit_code_bytes(jit_state *J);
+SX_INTERNAL void jit_entry_free(struct jit_entry *e);
 
 #endif

@@ -32,7 +32,8 @@ struct jit_entry {
   uint64_t last_used;
   uint64_t hits;
   bool pinned;
-  bool dead; /* its prototype was collected: drop at the next safe point */
+  bool dead;   /* its prototype was collected: drop at the next safe point */
+  bool orphan; /* dropped while its prototype's finalizer was already queued: the finalizer frees it */
 };
 
 /* Per-state settings and counters, kept in sx_state (jit/cache.c owns the rest). */

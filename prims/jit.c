@@ -86,10 +86,8 @@ static void drop_where(sx_state *S, bool (*drop)(struct jit_entry *, uint64_t), 
       p->jit = NULL;
       p->calls = 0;
       p->evictions = 0;
-      GC_register_finalizer_no_order(p, NULL, NULL, NULL, NULL);
     }
-    if (e->code) jit_code_unref(e->code);
-    free(e);
+    jit_entry_free(e);
   }
   jit_safe_point(S);
 }
@@ -134,10 +132,8 @@ PRIM_FN(p_jit_set_budget) {
     if (p) {
       p->jit = NULL;
       p->calls = 0;
-      GC_register_finalizer_no_order(p, NULL, NULL, NULL, NULL);
     }
-    if (e->code) jit_code_unref(e->code);
-    free(e);
+    jit_entry_free(e);
   }
   jit_safe_point(S);
   return SX_NIL;

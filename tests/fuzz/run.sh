@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh — what `make fuzz` runs once the targets are built: seed corpora from the conformance
-# suite, replay of tests/fuzz/regress/ (every input that ever crashed a target), then each
-# libFuzzer target for SECONDS. Prints executions and crashes per target; a new crash is copied
+# suite, the C hosts of tests/fuzz/regress/*.c and a replay of tests/fuzz/regress/TARGET/ (every
+# input that ever crashed a target), then each libFuzzer target for SECONDS. Prints executions and crashes per target; a new crash is copied
 # into tests/fuzz/regress/TARGET/ so the next run replays it. Last line "N passed, N failed".
 #
 #   bash tests/fuzz/run.sh [SECONDS] [BUILD_DIR]        (defaults 60, build-fuzz)
@@ -20,6 +20,17 @@ if [ ! -d "$corpus/seeds" ]; then
   ./sx --no-jit tests/fuzz/seeds.sx "$corpus/seeds" 1 spec/tests/*.sx spec/tests/regress/*.sx
   ./sx --no-jit tests/fuzz/seeds.sx "$corpus/native-seeds" 40 spec/tests/*.sx
 fi
+
+# C hosts that reproduce earlier findings (tests/fuzz/regress/*.c, built by make fuzz)
+for h in "$dir"/regress/*; do
+  [ -x "$h" ] || continue
+  if out=$(timeout 600 "$h" 2>&1); then
+    pass=$((pass + 1)); echo "[regress] $(basename "$h"): $(echo "$out" | tail -1)"
+  else
+    fail=$((fail + 1)); echo "[regress] $(basename "$h") FAILED:"
+    echo "$out" | grep -E 'ERROR|SUMMARY|^    #[0-9] ' | head -12
+  fi
+done
 
 # target, its seed folder, the longest input, libFuzzer's per-input timeout
 targets="fuzz_read:seeds/text:4096:20 fuzz_eval:seeds/text:4096:20
