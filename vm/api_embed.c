@@ -75,24 +75,6 @@ static void set_error(sx_state *S, const char *fmt, ...) {
 
 /* ---- entering from the host ------------------------------------------------------------------- */
 
-/* The C stack bound of the calling thread (the same rule as vm.c's, which caches it in the state
- * at the first call only). */
-static _Thread_local char *thread_stack_low;
-
-static char *thread_cstack_limit(void) {
-  if (!thread_stack_low) {
-    pthread_attr_t attr;
-    void *addr = NULL;
-    size_t size = 0;
-    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-      pthread_attr_getstack(&attr, &addr, &size);
-      pthread_attr_destroy(&attr);
-    }
-    if (addr && size > (256u << 10)) thread_stack_low = (char *)addr + (192u << 10);
-    else thread_stack_low = (char *)__builtin_frame_address(0) - (1u << 20);
-  }
-  return thread_stack_low;
-}
 
 /* An outermost API call may come from another thread than the last one (a state moves between
  * threads): its C stack bound must be this thread's, or every check fails (or none does).
@@ -102,7 +84,7 @@ static char *thread_cstack_limit(void) {
  * here the state would stay out of memory for good (seen in tests/api/limits.c). */
 void vm_api_enter(sx_state *S) {
   if (S->api_depth || S->jmp) return;
-  S->cstack_limit = thread_cstack_limit();
+  S->cstack_limit = vm_thread_cstack_limit();
   sx_val e = S->raised;
   if (sx_is_error(e) && (ERR(e)->h.flags & ERR_MEMORY) &&
       !strcmp(STR(ERR(e)->message)->data, "out of memory")) {

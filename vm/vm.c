@@ -113,7 +113,8 @@ sx_val vm_call_prim(sx_state *S, sx_val fn, int argc, sx_val *argv) {
 
 static _Thread_local char *thread_stack_low;
 
-static char *cstack_limit(void) {
+/* Where the calling thread's C stack ends, less a margin for the runtime's own frames. */
+char *vm_thread_cstack_limit(void) {
   if (!thread_stack_low) {
     pthread_attr_t attr;
     void *addr = NULL;
@@ -771,7 +772,7 @@ static sx_val run_closure(sx_state *S, sx_val *fnslot, int argc) {
 }
 
 sx_val vm_call(sx_state *S, sx_val fn, int argc, const sx_val *argv) {
-  if (!S->cstack_limit) S->cstack_limit = cstack_limit();
+  if (!S->cstack_limit) S->cstack_limit = vm_thread_cstack_limit();
   sx_val *slot = S->sp;
   if (slot + argc + 64 > S->stack_end) stack_overflow(S);
   slot[0] = fn;
