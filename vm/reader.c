@@ -167,6 +167,12 @@ static sx_val read_char(sx_state *S, vm_reader *r, int line, int col) {
   if (peekc(r) == -1) read_error(S, r, line, col, "end of input in character literal");
   const char *start = r->p;
   const char *q = r->p;
+  /* input may not have been checked as UTF-8 (sx_next_form): never decode past its end */
+  unsigned char lead = (unsigned char)*start;
+  size_t len = lead < 0x80 ? 1 : (lead & 0xe0) == 0xc0 ? 2 : (lead & 0xf0) == 0xe0 ? 3 : 4;
+  size_t nchars;
+  if ((size_t)(r->end - start) < len || !vm_utf8_valid(start, len, &nchars))
+    read_error(S, r, line, col, "invalid UTF-8 in character literal");
   uint32_t first = vm_utf8_decode(&q);
   while (r->p < q) nextc(r);
   while (!is_delim(peekc(r))) nextc(r);

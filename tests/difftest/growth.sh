@@ -6,7 +6,7 @@
 #
 #   bash tests/difftest/growth.sh [N]          (default 1000)
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 n=${1:-1000}
 dir=build/difftest/growth
 mkdir -p "$dir"

@@ -19,7 +19,7 @@
 # The last line is "N passed, N failed". A program whose reference run exceeds the time limit is
 # counted as passed with a note (it says nothing about the tiers).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 SX=${SX:-./sx}
 
 N=${DT_N:-100} SEED=${DT_SEED:-1} JOBS=${DT_JOBS:-2} SIZE=${DT_SIZE:-8} TLIMIT=${DT_TLIMIT:-60}

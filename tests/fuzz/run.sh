@@ -6,7 +6,7 @@
 #
 #   bash tests/fuzz/run.sh [SECONDS] [BUILD_DIR]        (defaults 60, build-fuzz)
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 secs=${1:-60} dir=${2:-build-fuzz}
 # Boehm and ASan: see tests/fuzz/sancheck.sh
 export ASAN_OPTIONS=detect_stack_use_after_return=0:detect_leaks=0:abort_on_error=1:print_summary=1
@@ -38,12 +38,13 @@ targets="fuzz_read:seeds/text:4096:20 fuzz_eval:seeds/text:4096:20
 
 for spec in $targets; do
   IFS=: read -r t seeds maxlen tmo <<< "$spec"
-  reg=tests/fuzz/regress/$t
+  reg=tests/fuzz/regress/$t known=0
   if [ -d "$reg" ] && [ -n "$(ls -A "$reg" 2>/dev/null)" ]; then
-    if out=$("$dir/$t-file" "$reg" 2>&1); then
+    if out=$(timeout 300 "$dir/$t-file" "$reg" 2>&1); then
       pass=$((pass + 1)); echo "[$t] replay of $reg: $(echo "$out" | tail -1)"
     else
-      fail=$((fail + 1)); echo "[$t] replay of $reg FAILED:"; echo "$out" | grep -v '^    #' | tail -15
+      fail=$((fail + 1)) known=1; echo "[$t] replay of $reg FAILED (a hang is exit 124):"
+      echo "$out" | grep -E 'ERROR|SUMMARY|fuzz_|^    #[0-9] ' | head -12
     fi
   fi
   mkdir -p "$corpus/$t" "$dir/crashes/$t"
@@ -59,9 +60,14 @@ for spec in $targets; do
   if [ "$new" -gt 0 ] || { [ "$rc" -ne 0 ] && [ -z "$execs" ]; }; then
     fail=$((fail + 1))
     grep -E -A20 'ERROR: (AddressSanitizer|libFuzzer)|runtime error|fuzz_(read|eval|api):|deadly signal' "$log" | head -30
-    mkdir -p "$reg"
-    for c in "$dir/crashes/$t"/*; do [ -f "$c" ] && cp -n "$c" "$reg/"; done
-    echo "[$t] crash inputs copied to $reg/ (replayed by every make fuzz; log $log)"
+    if [ "$known" = 1 ]; then
+      # most likely the bug its regression inputs still show: not added again
+      echo "[$t] not copied to $reg/ (its regression inputs still fail); see $dir/crashes/$t/, $log"
+    else
+      mkdir -p "$reg"
+      for c in "$dir/crashes/$t"/*; do [ -f "$c" ] && cp -n "$c" "$reg/"; done
+      echo "[$t] crash inputs copied to $reg/ (replayed by every make fuzz; log $log)"
+    fi
   else
     pass=$((pass + 1))
   fi
