@@ -101,7 +101,8 @@ one() {
   done
   if [ "$st" != 0 ]; then bad="$bad off(exit $st)"; fi
   if [ -z "$bad" ]; then echo "ok $seed"; finish "$d" "$seed"; return; fi
-  echo "mismatch $seed:$bad — reproduce: $SX --no-jit tests/difftest/gen.sx $seed plain $SIZE > p.sx"
+  echo "mismatch $seed:$bad — reproduce: $SX --no-jit tests/difftest/gen.sx $seed plain $SIZE > p.sx;" \
+    "minimize into spec/tests/regress/: bash tests/difftest/run.sh -n 1 -s $seed -z $SIZE"
   for mode in $bad; do
     case $mode in off*) continue ;; esac
     diff "$d/out.off" "$d/out.$mode" | head -8 | sed "s/^/  $mode: /"
