@@ -114,6 +114,7 @@ void vm_limit_error(sx_state *S, const char *what) {
 /* Called where the VM polls (calls, loops) once S->interrupt is set. */
 void vm_poll(sx_state *S) {
   if (S->fuel <= 0) vm_fuel_slice(S);
+  else vm_check_deadline(S);
   if (S->interrupt & 2) jit_safe_point(S); /* finished compiles to install */
   if (S->interrupt & 1) {
     __atomic_fetch_and(&S->interrupt, ~1, __ATOMIC_SEQ_CST);

@@ -76,14 +76,21 @@ void vm_memory_error(sx_state *S, const char *what) {
   limit(S, what, ERR_MEMORY);
 }
 
-void vm_fuel_slice(sx_state *S) {
+/* Also called between the chunks of long array kernels (through vm_poll). */
+void vm_check_deadline(sx_state *S) {
   if (S->deadline > 0 && now_ms() > S->deadline) limit(S, "deadline exceeded", 0);
+}
+
+void vm_fuel_slice(sx_state *S) {
+  vm_check_deadline(S);
+  /* under a deadline, smaller slices: the clock is looked at more often */
+  uint64_t slice = S->deadline > 0 ? FUEL_SLICE / 16 : FUEL_SLICE;
   if (S->fuel_left == UINT64_MAX) {
-    S->fuel = FUEL_SLICE;
+    S->fuel = (int64_t)slice;
     return;
   }
   if (S->fuel_left == 0) limit(S, "fuel exhausted", 0);
-  uint64_t take = S->fuel_left < FUEL_SLICE ? S->fuel_left : FUEL_SLICE;
+  uint64_t take = S->fuel_left < slice ? S->fuel_left : slice;
   S->fuel_left -= take;
   S->fuel = (int64_t)take;
 }

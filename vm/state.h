@@ -180,6 +180,7 @@ SX_INTERNAL void vm_poll(sx_state *S);
 SX_INTERNAL void vm_limits_begin(sx_state *S);
 SX_INTERNAL void vm_limits_end(sx_state *S);
 SX_INTERNAL void vm_fuel_slice(sx_state *S); /* the current slice of fuel ran out */
+SX_INTERNAL void vm_check_deadline(sx_state *S);
 SX_INTERNAL SX_NORETURN void vm_memory_error(sx_state *S, const char *what);
 static inline void vm_count_alloc(sx_state *S, size_t bytes) {
   S->alloc_used += bytes;
