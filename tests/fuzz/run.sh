@@ -28,9 +28,14 @@ for h in "$dir"/regress/*; do
     pass=$((pass + 1)); echo "[regress] $(basename "$h"): $(echo "$out" | tail -1)"
   else
     fail=$((fail + 1)); echo "[regress] $(basename "$h") FAILED:"
-    echo "$out" | grep -E 'ERROR|SUMMARY|^    #[0-9] ' | head -12
+    echo "$out" | grep -vE '^    #([4-9]|[1-9][0-9])' | grep -v '^$' | head -12
   fi
 done
+
+# findings in $dir/crashes/$t: crash-, timeout-, oom- and leak- files (slow-unit- files are notes)
+findings() {
+  find "$dir/crashes/$t" \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l
+}
 
 # target, its seed folder, the longest input, libFuzzer's per-input timeout
 targets="fuzz_read:seeds/text:4096:20 fuzz_eval:seeds/text:4096:20
@@ -48,15 +53,17 @@ for spec in $targets; do
     fi
   fi
   mkdir -p "$corpus/$t" "$dir/crashes/$t"
-  before=$(ls "$dir/crashes/$t" | wc -l)
+  before=$(findings) slow_before=$(find "$dir/crashes/$t" -name 'slow-unit-*' | wc -l)
   log=$dir/$t.log
   "$dir/$t" -max_total_time="$secs" -print_final_stats=1 -max_len="$maxlen" -timeout="$tmo" \
     -rss_limit_mb=4096 -artifact_prefix="$dir/crashes/$t/" "$corpus/$t" "$corpus/$seeds" > "$log" 2>&1
   rc=$?
   execs=$(grep -E '^stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')
   rate=$(grep -E '^stat::average_exec_per_sec' "$log" | tail -1 | awk '{print $2}')
-  new=$(( $(ls "$dir/crashes/$t" | wc -l) - before ))
-  echo "[$t] ${execs:-?} executions (${rate:-?}/s), corpus $(ls "$corpus/$t" | wc -l) new units, $new crashes (exit $rc)"
+  new=$(( $(findings) - before ))
+  slow=$(( $(find "$dir/crashes/$t" -name 'slow-unit-*' | wc -l) - slow_before ))
+  echo "[$t] ${execs:-?} executions (${rate:-?}/s), corpus $(ls "$corpus/$t" | wc -l) new units," \
+    "$new crashes, $slow slow inputs noted (exit $rc)"
   if [ "$new" -gt 0 ] || { [ "$rc" -ne 0 ] && [ -z "$execs" ]; }; then
     fail=$((fail + 1))
     grep -E -A20 'ERROR: (AddressSanitizer|libFuzzer)|runtime error|fuzz_(read|eval|api):|deadly signal' "$log" | head -30
@@ -65,7 +72,8 @@ for spec in $targets; do
       echo "[$t] not copied to $reg/ (its regression inputs still fail); see $dir/crashes/$t/, $log"
     else
       mkdir -p "$reg"
-      for c in "$dir/crashes/$t"/*; do [ -f "$c" ] && cp -n "$c" "$reg/"; done
+      for c in "$dir/crashes/$t"/crash-* "$dir/crashes/$t"/timeout-* "$dir/crashes/$t"/oom-* \
+               "$dir/crashes/$t"/leak-*; do [ -f "$c" ] && cp -n "$c" "$reg/"; done
       echo "[$t] crash inputs copied to $reg/ (replayed by every make fuzz; log $log)"
     fi
   else
