@@ -63,6 +63,18 @@ static void boot(sx_state *S, void *ud) {
   S->cur_env = S->user;
 }
 
+/* Sets the API's last error without raising (the host's call was wrong; nothing ran). */
+void vm_api_error(sx_state *S, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = snprintf(msg, sizeof msg, "error: ");
+  vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+  va_end(ap);
+  S->errmsg = GC_STRDUP(msg);
+  S->errtrace = GC_STRDUP("");
+}
+
 static void record_error(sx_state *S) {
   char *full = vm_error_text(S, S->raised, true);
   char *nl = strstr(full, "\nbacktrace:");
@@ -143,10 +155,7 @@ sx_status sx_eval_string(sx_state *S, const char *src, const char *chunkname, sx
 sx_status sx_eval_file(sx_state *S, const char *path, sx_value *out) {
   FILE *f = fopen(path, "rb");
   if (!f) {
-    char msg[512];
-    snprintf(msg, sizeof msg, "error: cannot open %s", path);
-    S->errmsg = GC_STRDUP(msg);
-    S->errtrace = GC_STRDUP("");
+    vm_api_error(S, "cannot open %s", path);
     return SX_ERR_RUNTIME;
   }
   vm_buf b = {0};

@@ -60,18 +60,6 @@ static struct sx_embed *embed_of(sx_state *S) {
   return S->embed;
 }
 
-/* Sets the API's last error without raising. */
-static void set_error(sx_state *S, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_error(sx_state *S, const char *fmt, ...) {
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = snprintf(msg, sizeof msg, "error: ");
-  vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
-  va_end(ap);
-  S->errmsg = GC_STRDUP(msg);
-  S->errtrace = GC_STRDUP("");
-}
 
 /* ---- entering from the host ------------------------------------------------------------------- */
 
@@ -551,7 +539,7 @@ sx_value sx_ref(sx_state *S, sx_value v) {
   if (!sx_is_ptr(v)) return v; /* immediates (and SX_NONE) need no root */
   struct sx_embed *E = embed_of(S);
   if (!E || ((E->ref_used + 1) * 2 > E->ref_cap && !ref_grow(E))) {
-    set_error(S, "sx_ref: out of memory");
+    vm_api_error(S, "sx_ref: out of memory");
     return 0;
   }
   size_t j = ref_slot(E, v, true);
@@ -597,12 +585,12 @@ static void do_call(sx_state *S, void *ud) {
 sx_status sx_call(sx_state *S, sx_value fn, int argc, const sx_value *argv, sx_value *out) {
   if (out) *out = SX_NIL;
   if (argc < 0 || (argc > 0 && !argv) || argc > 1000000) {
-    set_error(S, "sx_call: bad argument count %d", argc);
+    vm_api_error(S, "sx_call: bad argument count %d", argc);
     return SX_ERR_RUNTIME;
   }
   struct sx_embed *E = embed_of(S);
   if (!E) {
-    set_error(S, "out of memory");
+    vm_api_error(S, "out of memory");
     return SX_ERR_MEMORY;
   }
   host_frame *frames = E->frames;
@@ -733,11 +721,11 @@ static void do_register(sx_state *S, void *ud) {
 sx_status sx_register(sx_state *S, const char *name, sx_cfunction fn, int min_args,
                       int max_args, void *userdata) {
   if (!name || !fn || min_args < 0 || max_args < -1 || (max_args >= 0 && max_args < min_args)) {
-    set_error(S, "sx_register: bad arguments for %s", name ? name : "(null)");
+    vm_api_error(S, "sx_register: bad arguments for %s", name ? name : "(null)");
     return SX_ERR_RUNTIME;
   }
   if (!embed_of(S)) {
-    set_error(S, "out of memory");
+    vm_api_error(S, "out of memory");
     return SX_ERR_MEMORY;
   }
   reg_job j = {name, fn, min_args, max_args, userdata};
@@ -759,7 +747,7 @@ sx_value sx_raise(sx_state *S, const char *fmt, ...) {
   vsnprintf(buf, sizeof buf, fmt ? fmt : "(null)", ap);
   va_end(ap);
   if (!may_unwind(S)) {
-    set_error(S, "%s", buf);
+    vm_api_error(S, "%s", buf);
     return 0;
   }
   S->embed->frames = S->embed->frames->prev; /* host_call's frame is left by the longjmp */
@@ -768,7 +756,7 @@ sx_value sx_raise(sx_state *S, const char *fmt, ...) {
 
 sx_value sx_raise_value(sx_state *S, sx_value v) {
   if (!may_unwind(S)) {
-    set_error(S, "sx_raise_value outside a host function");
+    vm_api_error(S, "sx_raise_value outside a host function");
     return 0;
   }
   S->embed->frames = S->embed->frames->prev;

@@ -7,18 +7,6 @@
 
 #include "state.h"
 
-/* Sets the API's last error without raising (nothing SX-level went wrong). */
-static void api_error(sx_state *S, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void api_error(sx_state *S, const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = snprintf(msg, sizeof msg, "error: ");
-  vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
-  va_end(ap);
-  S->errmsg = GC_STRDUP(msg);
-  S->errtrace = GC_STRDUP("");
-}
 
 /* The raised value of a failed vm_protect as the API's last error. */
 static sx_status raised_error(sx_state *S) {
@@ -53,7 +41,7 @@ sx_status sx_get_global(sx_state *S, const char *name, sx_value *out) {
   if (out) *out = SX_NIL;
   if (vm_protect(S, find_global, &j)) return raised_error(S);
   if (!j.cell || j.cell->value == SX_UNBOUND) {
-    api_error(S, "unbound variable: %s", name);
+    vm_api_error(S, "unbound variable: %s", name);
     return SX_ERR_RUNTIME;
   }
   if (out) *out = j.cell->value;
@@ -63,7 +51,7 @@ sx_status sx_get_global(sx_state *S, const char *name, sx_value *out) {
 sx_status sx_set_global(sx_state *S, const char *name, sx_value v) {
   global_job j = {name, v, NULL};
   if (!*name) {
-    api_error(S, "sx_set_global: empty name");
+    vm_api_error(S, "sx_set_global: empty name");
     return SX_ERR_RUNTIME;
   }
   if (vm_protect(S, define_global, &j)) return raised_error(S);
@@ -171,12 +159,12 @@ const char *sx_disassemble(sx_state *S, sx_value fn) {
   sx_val f = fn;
   if (sx_is_type(f, T_MACRO)) f = MACRO(f)->proc;
   if (sx_is_prim(f)) {
-    api_error(S, "%s is a primitive written in C: it has no bytecode",
+    vm_api_error(S, "%s is a primitive written in C: it has no bytecode",
               STR(SYM(PRIM(f)->name)->name)->data);
     return NULL;
   }
   if (!sx_is_closure(f)) {
-    api_error(S, "not a procedure: %s", sx_to_string(S, fn, 1));
+    vm_api_error(S, "not a procedure: %s", sx_to_string(S, fn, 1));
     return NULL;
   }
   disasm_job j = {CLOSURE(f)->proto, NULL};

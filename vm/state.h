@@ -242,6 +242,7 @@ SX_INTERNAL bool vm_stacks_init(sx_state *S);
 SX_INTERNAL void vm_stacks_free(sx_state *S);
 SX_INTERNAL void vm_stacks_trim(sx_state *S);
 SX_INTERNAL char *vm_thread_cstack_limit(void);
+SX_INTERNAL void vm_api_error(sx_state *S, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- number.c ------------------------------------------------------------------------------- */
 SX_INTERNAL sx_val vm_arith(sx_state *S, int op, sx_val a, sx_val b); /* op: '+','-','*','/' */
