@@ -112,6 +112,12 @@ JITC_OBJ := $(JITC_SRC:%.c=build/%.o) build/jit/wire.o
 sx-jitc: $(JITC_OBJ)
 	$(CC) -o $@ $(JITC_OBJ) -lgccjit
 build/jit/server.o: CFLAGS += -DSX_JITC_DEFAULT='"$(CURDIR)/sx-jitc"'
+# the code generator's identity goes into every shape hash (and so into the on-disk cache's
+# file names): objects compiled by another version of the lowering are never loaded
+CODEGEN_SRC := jit/lower.c jit/jitc.c jit/rt.c jit/rt.h
+CODEGEN_ID  := $(shell cat $(CODEGEN_SRC) 2>/dev/null | cksum | cut -d' ' -f1)
+CFLAGS      += -DSX_CODEGEN_ID=$(CODEGEN_ID)u
+build/jit/worker.o: $(CODEGEN_SRC)
 
 sx: $(REPL_OBJ) libsx.a
 	$(CC) -o $@ $(REPL_OBJ) libsx.a $(LIBS) $(EDIT_LIBS)

@@ -14,9 +14,13 @@ typedef struct jit_shape {
   uint32_t ncode;
   uint16_t nparams, nlocals, maxstack, flags;
   uint32_t *code;
-  uint16_t *child_nfree; /* per instruction: nfree of the proto a CLOSURE makes, else 0 */
+  uint16_t *aux; /* per instruction: for CLOSURE the nfree of the proto it makes; for CONST,
+                    AUX_FLONUM when the constant is a float (the lowering keeps floats unboxed);
+                    else 0 */
   uint64_t hash;
 } jit_shape;
+
+#define AUX_FLONUM 1
 
 /* One libgccjit result (one compile, possibly of a batch): released when its last code goes
  * and no native frame can be running it. */

@@ -19,23 +19,44 @@
 
 #pragma GCC diagnostic error "-Wswitch"
 
+typedef struct kflow kflow;
+struct kflow {
+  uint8_t *st;       /* ncode x nv kinds before each instruction */
+  bool *seen;
+  uint32_t back_flo; /* parameters that are floats on every back edge */
+};
+
 typedef struct {
   gcc_jit_context *ctx;
   const jit_shape *sh;
   gcc_jit_type *u64, *i64, *u64p, *boolt, *intt, *longt, *vptr, *dbl;
   gcc_jit_function *fn;
   gcc_jit_rvalue *S, *self, *consts;
-  gcc_jit_lvalue **l, **s;
+  /* variables: locals 0..nl-1, then stack slots; u[] tagged values, f[] unboxed floats */
+  int nl, nv;
+  gcc_jit_lvalue **u, **f, **l, **s;
   gcc_jit_lvalue *res, *ovf, *argbuf, *fa, *fb, *flag;
-  gcc_jit_block **blocks;
+  gcc_jit_block **blocks;  /* of the version being lowered */
+  gcc_jit_block **vblocks[2], **disp;
   gcc_jit_block *cur;
   gcc_jit_function *b_add, *b_sub, *b_mul, *b_expect, *b_frame;
   int *depth;
+  bool *start;
+  uint8_t *live;           /* ncode x nl: local live on entry */
+  kflow gen, spec;         /* kinds of the generic and the float version */
+  uint32_t flo_params;     /* the float version's float parameters; 0: no float version */
+  int ver;                 /* version being lowered: 0 generic, 1 float */
+  const uint8_t *kin;      /* kinds before the instruction being lowered */
+  bool *valid;             /* u[v] holds the box of f[v] (from here to the end of the block) */
+  bool bad;
   int nblock, ntmp;
   char why[160];
 } lw;
 
 #define CTX (w->ctx)
+
+/* kinds of variables (see "unboxed floats" below) */
+enum { KD_BOT, KD_FLO, KD_ANY };
 
 static gcc_jit_rvalue *k64(lw *w, int64_t v) {
   return gcc_jit_context_new_rvalue_from_long(CTX, w->u64, (long)v);
@@ -308,24 +329,47 @@ static void poll_point(lw *w) {
   rare_call(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt, empty, raised), RT_POLL);
 }
 
-static void lower_call(lw *w, int d, int n, bool tail) {
+static gcc_jit_block *to_head(lw *w, const uint8_t *src, uint32_t t);
+static void self_state(lw *w, uint32_t i, const uint8_t *in, uint8_t *bs);
+static gcc_jit_lvalue *fvar(lw *w, int v);
+static gcc_jit_rvalue *val(lw *w, int v);
+
+static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
   int fs = d - n - 1;
-  gcc_jit_rvalue *fnv = rv(w->s[fs]);
+  gcc_jit_rvalue *fnv = val(w, w->nl + fs);
   gcc_jit_rvalue *args[2 + JIT_MAX_ARGS + 1];
   gcc_jit_rvalue *selfv = gcc_jit_context_new_bitcast(CTX, NULL, w->self, w->u64);
   bool self_ok = n == w->sh->nparams && !(w->sh->flags & PROTO_REST);
 
   if (tail) {
     if (self_ok) {
-      /* a self tail call is a jump back to the start */
+      /* a self tail call is a jump back to the start, floats staying unboxed */
       split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, fnv, selfv), -1);
       w->cur = sp.fast;
       poll_point(w);
-      for (int i = 0; i < n; i++) assign(w, w->l[i], rv(w->s[fs + 1 + i]));
-      gcc_jit_block_end_with_jump(w->cur, NULL, w->blocks[0]);
+      uint8_t *bs = malloc((size_t)w->nv + 1);
+      bool *saved = malloc((size_t)w->nv + 1);
+      memcpy(saved, w->valid, (size_t)w->nv);
+      self_state(w, i, w->kin, bs);
+      for (int p = 0; p < n; p++) {
+        int sv = w->nl + fs + 1 + p;
+        if (w->kin[sv] == KD_FLO) {
+          assign(w, fvar(w, p), rv(fvar(w, sv)));
+          if (saved[sv]) assign(w, w->l[p], rv(w->s[fs + 1 + p]));
+          w->valid[p] = saved[sv];
+        } else {
+          assign(w, w->l[p], rv(w->s[fs + 1 + p]));
+          w->valid[p] = false;
+        }
+      }
+      gcc_jit_block_end_with_jump(w->cur, NULL, to_head(w, bs, 0));
+      memcpy(w->valid, saved, (size_t)w->nv);
+      free(saved);
+      free(bs);
       gcc_jit_block_end_with_jump(sp.join, NULL, w->blocks[0]); /* unused */
       w->cur = sp.slow;
     }
+    for (int k = fs + 1; k < d; k++) val(w, w->nl + k);
     poll_point(w);
     gcc_jit_lvalue *entry = new_tmp(w, w->u64);
     gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry);
@@ -343,6 +387,7 @@ static void lower_call(lw *w, int d, int n, bool tail) {
     return;
   }
 
+  for (int k = fs + 1; k < d; k++) val(w, w->nl + k);
   if (self_ok && n <= JIT_REG_ARGS) {
     /* a call of ourselves: a direct call GCC can see */
     split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, fnv, selfv), -1);
@@ -484,9 +529,50 @@ static void lower_compare(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a,
   w->cur = sp.join;
 }
 
-static gcc_jit_block *block_at(lw *w, uint32_t target) {
-  if (target >= w->sh->ncode || !w->blocks[target]) return NULL;
-  return w->blocks[target];
+
+/* What one instruction does to the stack and the control flow. */
+typedef struct {
+  int nd;     /* stack depth after it, on the fall-through path */
+  int width;  /* its words */
+  bool ends;  /* no fall-through */
+  int target; /* jump target, or -1 */
+  int tdepth; /* stack depth at the target */
+  bool ok;
+} stepinfo;
+
+static stepinfo step(const jit_shape *sh, uint32_t i, int d) {
+  uint32_t ins = sh->code[i];
+  int op = INS_OP(ins);
+  uint32_t a = INS_A(ins);
+  stepinfo r = {d, 1, false, -1, 0, true};
+  switch (op) {
+  case OP_CALL: r.nd = d - (int)a; r.ok = a <= JIT_MAX_ARGS; break;
+  case OP_TAILCALL: r.nd = d - (int)a; r.ends = true; r.ok = a <= JIT_MAX_ARGS; break;
+  case OP_RETURN: r.ends = true; break;
+  case OP_RERAISE: r.ends = true; break;
+  case OP_JUMP: r.target = (int)a; r.tdepth = d; r.ends = true; break;
+  case OP_LOOP: r.target = (int)a; r.tdepth = 0; r.ends = true; break;
+  case OP_JUMPF: case OP_JUMPT: r.nd = d - 1; r.target = (int)a; r.tdepth = d - 1; break;
+  case OP_ANDJ: case OP_ORJ: r.nd = d - 1; r.target = (int)a; r.tdepth = d; break;
+  case OP_LTJF: case OP_LEJF: case OP_GTJF: case OP_GEJF: case OP_EQJF:
+    r.nd = d - 2; r.target = (int)a; r.tdepth = d - 2; break;
+  case OP_VECLIT: r.nd = d - (int)a + 1; break;
+  case OP_DICTLIT: r.nd = d - 2 * (int)a + 1; break;
+  case OP_CLOSURE: r.nd = d + 1; r.width = 1 + sh->aux[i]; break;
+  case OP_PATCH: r.width = 2; break;
+  case OP_TRY: case OP_TRYF: case OP_ENDTRY: r.ok = false; break;
+  default: {
+    static const int8_t eff[] = {
+#define OP(name, fmt, e) e,
+#include "../vm/opcodes.h"
+#undef OP
+    };
+    r.nd = d + eff[op];
+  }
+  }
+  if (r.nd < 0 || r.nd > sh->maxstack + 2) r.ok = false;
+  if (r.target >= 0 && (uint32_t)r.target >= sh->ncode) r.ok = false;
+  return r;
 }
 
 /* Stack depth before each instruction; block starts. False when the code is malformed. */
@@ -505,111 +591,482 @@ static bool analyse(lw *w) {
     uint32_t i = work[--nw];
     int d = w->depth[i];
     for (;;) {
-      uint32_t ins = sh->code[i];
-      int op = INS_OP(ins);
-      uint32_t a = INS_A(ins);
-      int nd = d;
-      bool ends = false;
-      int target = -1, tdepth = 0, width = 1;
-      switch (op) {
-      case OP_CALL: nd = d - (int)a; ok = a <= JIT_MAX_ARGS; break;
-      case OP_TAILCALL: nd = d - (int)a; ends = true; ok = a <= JIT_MAX_ARGS; break;
-      case OP_RETURN: ends = true; break;
-      case OP_RERAISE: ends = true; break;
-      case OP_JUMP: target = (int)a; tdepth = d; ends = true; break;
-      case OP_LOOP: target = (int)a; tdepth = 0; ends = true; break;
-      case OP_JUMPF: case OP_JUMPT: nd = d - 1; target = (int)a; tdepth = d - 1; break;
-      case OP_ANDJ: case OP_ORJ: nd = d - 1; target = (int)a; tdepth = d; break;
-      case OP_LTJF: case OP_LEJF: case OP_GTJF: case OP_GEJF: case OP_EQJF:
-        nd = d - 2; target = (int)a; tdepth = d - 2; break;
-      case OP_VECLIT: nd = d - (int)a + 1; break;
-      case OP_DICTLIT: nd = d - 2 * (int)a + 1; break;
-      case OP_CLOSURE: nd = d + 1; width = 1 + sh->child_nfree[i]; break;
-      case OP_PATCH: width = 2; break;
-      case OP_TRY: case OP_TRYF: case OP_ENDTRY: ok = false; break;
-      default: {
-        static const int8_t eff[] = {
-#define OP(name, fmt, e) e,
-#include "../vm/opcodes.h"
-#undef OP
-        };
-        nd = d + eff[op];
+      stepinfo r = step(sh, i, d);
+      if (!(ok = r.ok)) break;
+      if (r.target >= 0) {
+        start[r.target] = true;
+        if (w->depth[r.target] < 0) {
+          w->depth[r.target] = r.tdepth;
+          work[nw++] = (uint32_t)r.target;
+        } else if (w->depth[r.target] != r.tdepth) { ok = false; break; }
       }
-      }
-      if (!ok) break;
-      if (nd < 0 || nd > sh->maxstack + 2) { ok = false; break; }
-      if (target >= 0) {
-        if ((uint32_t)target >= n) { ok = false; break; }
-        start[target] = true;
-        if (w->depth[target] < 0) {
-          w->depth[target] = tdepth;
-          work[nw++] = (uint32_t)target;
-        } else if (w->depth[target] != tdepth) { ok = false; break; }
-      }
-      uint32_t next = i + (uint32_t)width;
+      uint32_t next = i + (uint32_t)r.width;
       if (next >= n) break;
-      if (ends) {
+      if (r.ends) {
         start[next] = true; /* possibly unreachable */
         break;
       }
       if (w->depth[next] >= 0) {
-        if (w->depth[next] != nd) ok = false;
+        if (w->depth[next] != r.nd) ok = false;
         break;
       }
-      w->depth[next] = nd;
-      d = nd;
+      w->depth[next] = r.nd;
+      d = r.nd;
       i = next;
     }
   }
   if (ok)
     for (uint32_t i = 0; i < n; i++)
       if (start[i]) w->blocks[i] = newblock(w);
-  free(start);
+  w->start = start;
   free(work);
   if (!ok) snprintf(w->why, sizeof w->why, "unsupported or malformed bytecode");
   return ok;
 }
 
+/* ---- unboxed floats ------------------------------------------------------------------------
+ * Every local and stack slot has a kind before every instruction: KD_FLO (certainly a float,
+ * held unboxed in a double C local), KD_ANY (a tagged value) or KD_BOT (dead or not yet set).
+ * Arithmetic with a float operand gives a float or raises, so float expressions and the
+ * variables they are stored in stay in registers; a float is boxed only where a tagged value
+ * is needed: a call, a return, a store, an edge into a block where the variable is KD_ANY.
+ *
+ * Loop variables: when some parameters of a lambda whose self tail calls are loops always
+ * come back as floats (a named let over floats), the body is lowered twice. The float version
+ * assumes those parameters are floats; the entry, and every back edge of the generic version,
+ * checks whether they are, and goes on in the float version when they are. */
+
+
+static bool self_loops(const jit_shape *sh, uint32_t i) {
+  return INS_OP(sh->code[i]) == OP_TAILCALL && (int)INS_A(sh->code[i]) == sh->nparams &&
+         !(sh->flags & PROTO_REST);
+}
+
+/* Locals read before they are written (live on entry to each instruction), one byte each. */
+static void liveness(lw *w) {
+  const jit_shape *sh = w->sh;
+  int nl = w->nl;
+  w->live = calloc((size_t)sh->ncode * (size_t)nl + 1, 1);
+  uint8_t *out = malloc((size_t)nl + 1);
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (uint32_t i = sh->ncode; i-- > 0;) {
+      if (w->depth[i] < 0) continue;
+      uint32_t ins = sh->code[i];
+      int op = INS_OP(ins);
+      uint32_t a = INS_A(ins);
+      stepinfo r = step(sh, i, w->depth[i]);
+      memset(out, 0, (size_t)nl);
+      uint32_t next = i + (uint32_t)r.width;
+      if (!r.ends && next < sh->ncode)
+        for (int v = 0; v < nl; v++) out[v] |= w->live[(size_t)next * nl + v];
+      if (r.target >= 0)
+        for (int v = 0; v < nl; v++) out[v] |= w->live[(size_t)r.target * nl + v];
+      if (self_loops(sh, i)) /* the self tail call writes the parameters and starts again */
+        for (int v = sh->nparams; v < nl; v++) out[v] |= w->live[v];
+      switch (op) {
+      case OP_SETLOCAL: out[a] = 0; break;
+      case OP_LOCAL: case OP_BOXLOCAL: case OP_LOCALBOX: case OP_SETLOCALBOX: out[a] = 1; break;
+      case OP_PATCH: out[a] = 1; out[sh->code[i + 1] >> 16] = 1; break;
+      case OP_CLOSURE:
+        for (uint32_t k = 0; k < sh->aux[i]; k++) {
+          uint32_t desc = sh->code[i + 1 + k];
+          if (!(desc & 0x80000000u) && (int)desc < nl) out[desc] = 1;
+        }
+        break;
+      default: break;
+      }
+      uint8_t *in = w->live + (size_t)i * nl;
+      if (memcmp(in, out, (size_t)nl)) {
+        memcpy(in, out, (size_t)nl);
+        changed = true;
+      }
+    }
+  }
+  free(out);
+}
+
+static uint8_t kind_or_any(uint8_t k) { return k == KD_FLO ? KD_FLO : KD_ANY; }
+
+/* The state after instruction i (fall-through: out; at its jump target: tgt) from the state
+ * before it (in). Slots above the new depth are cleared when the state is joined. */
+static void xfer(lw *w, uint32_t i, const uint8_t *in, uint8_t *out, uint8_t *tgt) {
+  const jit_shape *sh = w->sh;
+  uint32_t ins = sh->code[i];
+  int op = INS_OP(ins);
+  uint32_t a = INS_A(ins);
+  int d = w->depth[i], nl = w->nl;
+  memcpy(out, in, (size_t)w->nv);
+  uint8_t *S = out + nl;
+  switch ((vm_opcode)op) {
+  case OP_CONST: S[d] = sh->aux[i] == AUX_FLONUM ? KD_FLO : KD_ANY; break;
+  case OP_LOCAL: S[d] = kind_or_any(in[a]); break;
+  case OP_SETLOCAL: out[a] = kind_or_any(S[d - 1]); break;
+  case OP_BOXLOCAL: out[a] = KD_ANY; break;
+  case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
+    S[d - 2] = S[d - 2] == KD_FLO || S[d - 1] == KD_FLO ? KD_FLO : KD_ANY;
+    break;
+  case OP_ADDK: case OP_SUBK: S[d - 1] = kind_or_any(S[d - 1]); break;
+  case OP_FIXNUM: case OP_NIL: case OP_TRUE: case OP_FALSE: case OP_EMPTY: case OP_LOCALBOX:
+  case OP_FREE: case OP_FREEBOX: case OP_GLOBAL: case OP_CLOSURE:
+    S[d] = KD_ANY;
+    break;
+  case OP_CALL: S[d - (int)a - 1] = KD_ANY; break;
+  case OP_VECLIT: S[d - (int)a] = KD_ANY; break;
+  case OP_DICTLIT: S[d - 2 * (int)a] = KD_ANY; break;
+  case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_NUMEQ: case OP_EQ: case OP_CONS:
+  case OP_VREF:
+    S[d - 2] = KD_ANY;
+    break;
+  case OP_VSET: S[d - 3] = KD_ANY; break;
+  case OP_CAR: case OP_CDR: case OP_NULLP: case OP_PAIRP: case OP_TYPEP: case OP_PROCP:
+  case OP_NOT: case OP_ZEROP:
+    S[d - 1] = KD_ANY;
+    break;
+  case OP_NOP: case OP_POP: case OP_SETLOCALBOX: case OP_SETFREEBOX: case OP_SETGLOBAL:
+  case OP_DEFGLOBAL: case OP_DEFMACRO: case OP_JUMP: case OP_JUMPF: case OP_JUMPT: case OP_ANDJ:
+  case OP_ORJ: case OP_PATCH: case OP_TAILCALL: case OP_LOOP: case OP_RETURN: case OP_TRY:
+  case OP_TRYF: case OP_ENDTRY: case OP_RERAISE: case OP_LTJF: case OP_LEJF: case OP_GTJF:
+  case OP_GEJF: case OP_EQJF: case OP__COUNT:
+    break;
+  }
+  /* ANDJ/ORJ keep the tested value on the jump; every other jump sees the fall-through state */
+  memcpy(tgt, op == OP_ANDJ || op == OP_ORJ ? in : out, (size_t)w->nv);
+}
+
+/* The state a self tail call at i (a loop) starts the next round with. */
+static void self_state(lw *w, uint32_t i, const uint8_t *in, uint8_t *bs) {
+  int d = w->depth[i], n = (int)INS_A(w->sh->code[i]);
+  memcpy(bs, in, (size_t)w->nv);
+  for (int p = 0; p < n; p++) bs[p] = kind_or_any(in[w->nl + d - n + p]);
+}
+
+/* Forward data flow of kinds from the entry state. any_back: back edges (loops) carry only
+ * tagged values (the generic version of a lambda with a float version). */
+static void flow(lw *w, kflow *k, const uint8_t *entry, bool any_back) {
+  const jit_shape *sh = w->sh;
+  size_t nv = (size_t)w->nv;
+  k->st = calloc((size_t)sh->ncode * nv + 1, 1);
+  k->seen = calloc(sh->ncode + 1, sizeof(bool));
+  uint32_t *work = malloc((sh->ncode + 1) * sizeof(uint32_t));
+  bool *queued = calloc(sh->ncode + 1, sizeof(bool));
+  uint8_t *out = malloc(nv + 1), *tgt = malloc(nv + 1), *bs = malloc(nv + 1);
+  uint32_t back = ~0u;
+  bool any_backs = false;
+  size_t nw = 0;
+#define JOIN(j, src, is_back)                                                                   \
+  do {                                                                                          \
+    uint32_t j_ = (j);                                                                          \
+    uint8_t *dst = k->st + (size_t)j_ * nv;                                                     \
+    bool ch = !k->seen[j_];                                                                     \
+    for (size_t v = 0; v < nv; v++) {                                                           \
+      uint8_t x = (src)[v];                                                                     \
+      if (v < (size_t)w->nl ? !w->live[(size_t)j_ * w->nl + v] : (int)(v - w->nl) >= w->depth[j_]) \
+        x = KD_BOT;                                                                              \
+      else if ((is_back) && any_back && x == KD_FLO)                                             \
+        x = KD_ANY;                                                                              \
+      if (!k->seen[j_]) dst[v] = x;                                                             \
+      else if (x > dst[v]) dst[v] = x, ch = true;                                               \
+    }                                                                                           \
+    k->seen[j_] = true;                                                                         \
+    if (ch && !queued[j_]) queued[j_] = true, work[nw++] = j_;                                  \
+  } while (0)
+  JOIN(0, entry, false);
+  while (nw) {
+    uint32_t i = work[--nw];
+    queued[i] = false;
+    const uint8_t *in = k->st + (size_t)i * nv;
+    stepinfo r = step(sh, i, w->depth[i]);
+    xfer(w, i, in, out, tgt);
+    uint32_t next = i + (uint32_t)r.width;
+    if (!r.ends && next < sh->ncode) JOIN(next, out, false);
+    bool loop = INS_OP(sh->code[i]) == OP_LOOP;
+    if (r.target >= 0) JOIN((uint32_t)r.target, tgt, loop);
+    const uint8_t *be = loop ? out : NULL;
+    if (self_loops(sh, i)) {
+      self_state(w, i, in, bs);
+      JOIN(0, bs, true);
+      be = bs;
+    }
+    if (be) {
+      any_backs = true;
+      for (int p = 0; p < sh->nparams && p < 32; p++)
+        if (be[p] != KD_FLO) back &= ~(1u << p);
+    }
+  }
+#undef JOIN
+  k->back_flo = any_backs ? back & (sh->nparams >= 32 ? ~0u : (1u << sh->nparams) - 1) : 0;
+  free(work);
+  free(queued);
+  free(out);
+  free(tgt);
+  free(bs);
+}
+
+static void kflow_free(kflow *k) {
+  free(k->st);
+  free(k->seen);
+  k->st = NULL;
+  k->seen = NULL;
+}
+
+/* The entry state: parameters in `flo` are floats, every other live variable a tagged value. */
+static void entry_state(lw *w, uint32_t flo, uint8_t *st) {
+  memset(st, KD_BOT, (size_t)w->nv);
+  for (int v = 0; v < w->nl; v++) st[v] = v < 32 && (flo >> v) & 1 ? KD_FLO : KD_ANY;
+}
+
+/* The kinds of both versions; w->flo_params says whether there is a float version. */
+static void plan_kinds(lw *w) {
+  uint8_t *entry = malloc((size_t)w->nv + 1);
+  entry_state(w, 0, entry);
+  flow(w, &w->gen, entry, false);
+  /* grow the set of float loop variables until every one comes back a float */
+  uint32_t cand = w->gen.back_flo;
+  for (int round = 0; cand && round < 40; round++) {
+    kflow k;
+    entry_state(w, cand, entry);
+    flow(w, &k, entry, false);
+    if (k.back_flo == cand) {
+      w->spec = k;
+      break;
+    }
+    kflow_free(&k);
+    cand = (k.back_flo & cand) == cand ? k.back_flo : k.back_flo & cand;
+  }
+  w->flo_params = w->spec.st ? cand : 0;
+  if (w->flo_params) { /* the generic version's loops go back through the check */
+    kflow_free(&w->gen);
+    entry_state(w, 0, entry);
+    flow(w, &w->gen, entry, true);
+  }
+  free(entry);
+}
+
+/* ---- lowering with kinds ------------------------------------------------------------------ */
+
+#define SL(k) (w->nl + (k)) /* the variable of stack slot k */
+
+static const uint8_t *kat(lw *w, uint32_t i) {
+  return (w->ver ? w->spec.st : w->gen.st) + (size_t)i * (size_t)w->nv;
+}
+
+/* The double C local of variable v, made on first use. */
+static gcc_jit_lvalue *fvar(lw *w, int v) {
+  if (!w->f[v]) {
+    char name[16];
+    snprintf(name, sizeof name, "f%d", v);
+    w->f[v] = gcc_jit_function_new_local(w->fn, NULL, w->dbl, name);
+  }
+  return w->f[v];
+}
+
+static gcc_jit_rvalue *dbits(lw *w, gcc_jit_rvalue *d) { return gcc_jit_context_new_bitcast(CTX, NULL, d, w->u64); }
+static gcc_jit_rvalue *unbox(lw *w, gcc_jit_rvalue *v) {
+  return gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, v, 1)), w->dbl);
+}
+
+static gcc_jit_rvalue *box_expr(lw *w, gcc_jit_rvalue *d) {
+  gcc_jit_rvalue *args[2] = {w->S, dbits(w, d)};
+  return helper(w, RT_FLONUM, 2, args);
+}
+
+/* Variable v as a tagged value: an unboxed float is boxed (once per block). */
+static gcc_jit_rvalue *val(lw *w, int v) {
+  if (w->kin[v] == KD_FLO && !w->valid[v]) {
+    assign(w, w->u[v], box_expr(w, rv(fvar(w, v))));
+    w->valid[v] = true;
+  }
+  return rv(w->u[v]);
+}
+
+/* The same on a side path (the box is not remembered for the main path). */
+static gcc_jit_rvalue *val_side(lw *w, int v) {
+  if (w->kin[v] == KD_FLO && !w->valid[v]) return box_expr(w, rv(fvar(w, v)));
+  return rv(w->u[v]);
+}
+
+/* Variable v as a double: unboxed floats as they are, tagged numbers converted; anything else
+ * jumps to bad, and so do fixnums beyond 2^53 when `exact` (comparisons must not round). */
+static gcc_jit_rvalue *dnum(lw *w, int v, gcc_jit_lvalue *tmp, gcc_jit_block *bad, bool exact) {
+  if (w->kin[v] == KD_FLO) return rv(fvar(w, v));
+  gcc_jit_rvalue *x = rv(w->u[v]);
+  gcc_jit_block *fix = newblock(w), *notfix = newblock(w), *flo = newblock(w), *done = newblock(w);
+  gcc_jit_block_end_with_conditional(
+      w->cur, NULL, cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, x, k64(w, 3)), k64(w, 1)),
+      fix, notfix);
+  gcc_jit_rvalue *i = gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_RSHIFT, w->i64, as_i64(w, x),
+                                                    gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 2));
+  if (exact) {
+    gcc_jit_block *fits = newblock(w);
+    gcc_jit_rvalue *off = bin(w, GCC_JIT_BINARY_OP_PLUS, gcc_jit_context_new_cast(CTX, NULL, i, w->u64), k64(w, 1ll << 53));
+    gcc_jit_block_end_with_conditional(fix, NULL, cmp(w, GCC_JIT_COMPARISON_LE, off, k64(w, 1ll << 54)), fits, bad);
+    fix = fits;
+  }
+  gcc_jit_block_add_assignment(fix, NULL, tmp, gcc_jit_context_new_cast(CTX, NULL, i, w->dbl));
+  gcc_jit_block_end_with_jump(fix, NULL, done);
+  gcc_jit_block_end_with_conditional(notfix, NULL, is_flo(w, x), flo, bad);
+  gcc_jit_block_add_assignment(flo, NULL, tmp, unbox(w, x));
+  gcc_jit_block_end_with_jump(flo, NULL, done);
+  w->cur = done;
+  return rv(tmp);
+}
+
+/* The block to jump to for an edge from state src into `to`, whose entry state is dst: the
+ * floats that are tagged values there are boxed on the way. */
+static gcc_jit_block *edge(lw *w, const uint8_t *src, const uint8_t *dst, gcc_jit_block *to) {
+  bool need = false;
+  for (int v = 0; v < w->nv; v++) {
+    if (src[v] == KD_FLO && dst[v] == KD_ANY && !w->valid[v]) need = true;
+    if (dst[v] == KD_FLO && src[v] == KD_ANY) w->bad = true; /* kinds only widen at joins */
+  }
+  if (!need) return to;
+  gcc_jit_block *b = newblock(w), *save = w->cur;
+  w->cur = b;
+  for (int v = 0; v < w->nv; v++)
+    if (src[v] == KD_FLO && dst[v] == KD_ANY && !w->valid[v]) assign(w, w->u[v], box_expr(w, rv(fvar(w, v))));
+  gcc_jit_block_end_with_jump(b, NULL, to);
+  w->cur = save;
+  return b;
+}
+
+static gcc_jit_block *to_block(lw *w, const uint8_t *src, uint32_t j) {
+  return edge(w, src, kat(w, j), w->blocks[j]);
+}
+
+/* Where the generic version's loops go back to when there is a float version: the check that
+ * picks the version from the values of the loop variables. */
+static gcc_jit_block *dispatch(lw *w, uint32_t t) {
+  if (w->disp[t]) return w->disp[t];
+  gcc_jit_block *b = newblock(w), *yes = newblock(w);
+  w->disp[t] = b;
+  const uint8_t *sk = w->spec.st + (size_t)t * (size_t)w->nv;
+  gcc_jit_rvalue *ok = NULL;
+  for (int v = 0; v < w->nv; v++)
+    if (sk[v] == KD_FLO) {
+      gcc_jit_rvalue *c = is_flo(w, rv(w->u[v]));
+      ok = ok ? land(w, ok, c) : c;
+    }
+  if (ok) gcc_jit_block_end_with_conditional(b, NULL, ok, yes, w->vblocks[0][t]);
+  else gcc_jit_block_end_with_jump(b, NULL, yes);
+  for (int v = 0; v < w->nv; v++)
+    if (sk[v] == KD_FLO) gcc_jit_block_add_assignment(yes, NULL, fvar(w, v), unbox(w, rv(w->u[v])));
+  gcc_jit_block_end_with_jump(yes, NULL, w->vblocks[1][t]);
+  return b;
+}
+
+/* A back edge (a loop) to t from state src. */
+static gcc_jit_block *to_head(lw *w, const uint8_t *src, uint32_t t) {
+  if (w->ver == 0 && w->flo_params) return edge(w, src, kat(w, t), dispatch(w, t));
+  return to_block(w, src, t);
+}
+
+static enum gcc_jit_binary_op fop(int op) {
+  return op == OP_ADD ? GCC_JIT_BINARY_OP_PLUS
+         : op == OP_SUB ? GCC_JIT_BINARY_OP_MINUS
+         : op == OP_MUL ? GCC_JIT_BINARY_OP_MULT
+                        : GCC_JIT_BINARY_OP_DIVIDE;
+}
+
+/* Float arithmetic into the unboxed dst: a op b, or a op k for ADDK/SUBK (k a fixnum). */
+static void lower_farith(lw *w, int op, int dst, int a, int b, int64_t k, bool konst) {
+  gcc_jit_block *bad = newblock(w), *join = newblock(w);
+  gcc_jit_rvalue *x = dnum(w, a, w->fa, bad, false);
+  gcc_jit_rvalue *y = konst ? gcc_jit_context_new_rvalue_from_double(CTX, w->dbl, (double)k) : dnum(w, b, w->fb, bad, false);
+  assign(w, fvar(w, dst), gcc_jit_context_new_binary_op(CTX, NULL, fop(op), w->dbl, x, y));
+  gcc_jit_block_end_with_jump(w->cur, NULL, join);
+  w->cur = bad; /* a non-number: the primitive raises */
+  prim_slow(w, op, w->res, val_side(w, a), konst ? k64(w, (int64_t)sx_mkfix(k)) : val_side(w, b), NULL);
+  assign(w, fvar(w, dst), unbox(w, rv(w->res)));
+  gcc_jit_block_end_with_jump(w->cur, NULL, join);
+  w->cur = join;
+}
+
+/* A comparison with a float operand: the C condition, computed in the current block, or the
+ * primitive's answer on the side path (left in w->res), joining in *join. */
+static gcc_jit_rvalue *fcompare(lw *w, int op, int a, int b, gcc_jit_block **bad) {
+  *bad = newblock(w);
+  gcc_jit_rvalue *x = dnum(w, a, w->fa, *bad, true);
+  gcc_jit_rvalue *y = dnum(w, b, w->fb, *bad, true);
+  return cmp(w, cmp_of(op), x, y);
+}
+
+static void fcompare_slow(lw *w, int op, int a, int b) {
+  prim_slow(w, base_cmp(op), w->res, val_side(w, a), val_side(w, b), NULL);
+}
+
 static void lower_body(lw *w) {
   const jit_shape *sh = w->sh;
+  kflow *kf = w->ver ? &w->spec : &w->gen;
+  size_t nv = (size_t)w->nv;
+  uint8_t *out = malloc(nv + 1), *tgt = malloc(nv + 1), *pout = calloc(nv + 1, 1);
+  w->cur = NULL;
   for (uint32_t i = 0; i < sh->ncode;) {
     uint32_t ins = sh->code[i];
     int op = INS_OP(ins);
     uint32_t a = INS_A(ins);
     if (w->blocks[i]) {
-      if (w->cur) gcc_jit_block_end_with_jump(w->cur, NULL, w->blocks[i]);
+      if (w->cur) gcc_jit_block_end_with_jump(w->cur, NULL, to_block(w, pout, i));
       w->cur = w->blocks[i];
+      memset(w->valid, 0, nv);
     }
     int d = w->depth[i];
-    uint32_t width = 1;
-    if (d < 0 || !w->cur) { /* unreachable */
-      if (op == OP_CLOSURE) width += sh->child_nfree[i];
-      if (op == OP_PATCH) width = 2;
+    stepinfo r = step(sh, i, d < 0 ? 0 : d);
+    uint32_t width = (uint32_t)r.width;
+    if (d < 0 || !w->cur || !kf->seen[i]) { /* unreachable */
       i += width;
       continue;
     }
+    const uint8_t *K = w->kin = kat(w, i);
+    const uint8_t *KS = K + w->nl;
+    xfer(w, i, K, out, tgt);
+    int setvalid = -1;
     gcc_jit_lvalue **s = w->s, **l = w->l;
     switch ((vm_opcode)op) {
     case OP_NOP: break;
-    case OP_CONST: assign(w, s[d], rv(at(w, w->consts, a))); break;
+    case OP_CONST:
+      assign(w, s[d], rv(at(w, w->consts, a)));
+      if (sh->aux[i] == AUX_FLONUM) {
+        assign(w, fvar(w, SL(d)), unbox(w, rv(s[d])));
+        setvalid = SL(d);
+      }
+      break;
     case OP_FIXNUM: assign(w, s[d], k64(w, (int64_t)sx_mkfix((int64_t)a - OPERAND_BIAS))); break;
     case OP_NIL: assign(w, s[d], k64(w, (int64_t)SX_NIL)); break;
     case OP_TRUE: assign(w, s[d], k64(w, (int64_t)SX_TRUE)); break;
     case OP_FALSE: assign(w, s[d], k64(w, (int64_t)SX_FALSE)); break;
     case OP_EMPTY: assign(w, s[d], k64(w, (int64_t)SX_EMPTY)); break;
     case OP_POP: break;
-    case OP_LOCAL: assign(w, s[d], rv(l[a])); break;
-    case OP_SETLOCAL: assign(w, l[a], rv(s[d - 1])); break;
+    case OP_LOCAL:
+      if (K[a] == KD_FLO) {
+        assign(w, fvar(w, SL(d)), rv(fvar(w, (int)a)));
+        if (w->valid[a]) {
+          assign(w, s[d], rv(l[a]));
+          setvalid = SL(d);
+        }
+      } else assign(w, s[d], rv(l[a]));
+      break;
+    case OP_SETLOCAL:
+      if (KS[d - 1] == KD_FLO) {
+        assign(w, fvar(w, (int)a), rv(fvar(w, SL(d - 1))));
+        if (w->valid[SL(d - 1)]) assign(w, l[a], rv(s[d - 1]));
+        w->valid[a] = w->valid[SL(d - 1)];
+      } else {
+        assign(w, l[a], rv(s[d - 1]));
+        w->valid[a] = false;
+      }
+      break;
     case OP_BOXLOCAL: {
-      gcc_jit_rvalue *args[2] = {w->S, rv(l[a])};
+      gcc_jit_rvalue *args[2] = {w->S, val(w, (int)a)};
       assign(w, l[a], helper(w, RT_BOX, 2, args));
+      w->valid[a] = false;
       break;
     }
     case OP_LOCALBOX: assign(w, s[d], rv(word(w, rv(l[a]), 1))); break;
-    case OP_SETLOCALBOX: assign(w, word(w, rv(l[a]), 1), rv(s[d - 1])); break;
+    case OP_SETLOCALBOX: assign(w, word(w, rv(l[a]), 1), val(w, SL(d - 1))); break;
     case OP_FREE: assign(w, s[d], rv(at(w, w->self, 2 + a))); break;
     case OP_FREEBOX: assign(w, s[d], rv(word(w, rv(at(w, w->self, 2 + a)), 1))); break;
-    case OP_SETFREEBOX: assign(w, word(w, rv(at(w, w->self, 2 + a)), 1), rv(s[d - 1])); break;
+    case OP_SETFREEBOX: assign(w, word(w, rv(at(w, w->self, 2 + a)), 1), val(w, SL(d - 1))); break;
     case OP_GLOBAL: {
       gcc_jit_rvalue *cell = rv(at(w, w->consts, a));
       assign(w, s[d], rv(word(w, cell, 1)));
@@ -625,113 +1082,133 @@ static void lower_body(lw *w) {
       break;
     }
     case OP_SETGLOBAL: {
-      gcc_jit_rvalue *args[3] = {w->S, rv(at(w, w->consts, a)), rv(s[d - 1])};
+      gcc_jit_rvalue *args[3] = {w->S, rv(at(w, w->consts, a)), val(w, SL(d - 1))};
       note_self(w);
       helper_stmt(w, RT_SETGLOBAL, 3, args);
       clear_self(w);
       break;
     }
-    case OP_DEFGLOBAL: assign(w, word(w, rv(at(w, w->consts, a)), 1), rv(s[d - 1])); break;
+    case OP_DEFGLOBAL: assign(w, word(w, rv(at(w, w->consts, a)), 1), val(w, SL(d - 1))); break;
     case OP_DEFMACRO: {
-      gcc_jit_rvalue *args[3] = {w->S, rv(at(w, w->consts, a)), rv(s[d - 1])};
+      gcc_jit_rvalue *args[3] = {w->S, rv(at(w, w->consts, a)), val(w, SL(d - 1))};
       helper_stmt(w, RT_DEFMACRO, 3, args);
       break;
     }
-    case OP_JUMP: gcc_jit_block_end_with_jump(w->cur, NULL, block_at(w, a)); w->cur = NULL; break;
+    case OP_JUMP: gcc_jit_block_end_with_jump(w->cur, NULL, to_block(w, tgt, a)); w->cur = NULL; break;
     case OP_JUMPF:
-    case OP_JUMPT: {
-      gcc_jit_block *next = w->blocks[i + 1] ? w->blocks[i + 1] : newblock(w);
-      gcc_jit_rvalue *t = truthy(w, rv(s[d - 1]));
-      if (op == OP_JUMPF) gcc_jit_block_end_with_conditional(w->cur, NULL, t, next, block_at(w, a));
-      else gcc_jit_block_end_with_conditional(w->cur, NULL, t, block_at(w, a), next);
-      w->cur = w->blocks[i + 1] ? NULL : next;
-      break;
-    }
+    case OP_JUMPT:
     case OP_ANDJ:
     case OP_ORJ: {
-      gcc_jit_block *next = w->blocks[i + 1] ? w->blocks[i + 1] : newblock(w);
-      gcc_jit_rvalue *t = truthy(w, rv(s[d - 1]));
-      if (op == OP_ANDJ) gcc_jit_block_end_with_conditional(w->cur, NULL, t, next, block_at(w, a));
-      else gcc_jit_block_end_with_conditional(w->cur, NULL, t, block_at(w, a), next);
+      gcc_jit_block *next = w->blocks[i + 1] ? to_block(w, out, i + 1) : newblock(w);
+      gcc_jit_block *there = to_block(w, tgt, a);
+      bool jump_if_true = op == OP_JUMPT || op == OP_ORJ;
+      if (KS[d - 1] == KD_FLO) /* a float is true */
+        gcc_jit_block_end_with_jump(w->cur, NULL, jump_if_true ? there : next);
+      else {
+        gcc_jit_rvalue *t = truthy(w, rv(s[d - 1]));
+        gcc_jit_block_end_with_conditional(w->cur, NULL, t, jump_if_true ? there : next, jump_if_true ? next : there);
+      }
       w->cur = w->blocks[i + 1] ? NULL : next;
       break;
     }
     case OP_LTJF: case OP_LEJF: case OP_GTJF: case OP_GEJF: case OP_EQJF: {
-      gcc_jit_rvalue *x = rv(s[d - 2]), *y = rv(s[d - 1]);
-      gcc_jit_block *next = w->blocks[i + 1] ? w->blocks[i + 1] : newblock(w);
-      gcc_jit_block *fast = newblock(w), *slow = newblock(w);
-      gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, both_fix(w, x, y), 1), fast, slow);
-      gcc_jit_block_end_with_conditional(fast, NULL, cmp(w, cmp_of(op), as_i64(w, x), as_i64(w, y)), next, block_at(w, a));
-      w->cur = slow;
-      gcc_jit_block *flo = newblock(w), *other = newblock(w);
-      gcc_jit_block_end_with_conditional(w->cur, NULL, land(w, is_flo(w, x), is_flo(w, y)), flo, other);
-      gcc_jit_block_end_with_conditional(
-          flo, NULL,
-          cmp(w, cmp_of(op), gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, x, 1)), w->dbl),
-              gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, y, 1)), w->dbl)),
-          next, block_at(w, a));
-      w->cur = other;
-      prim_slow(w, base_cmp(op), s[d - 2], x, y, NULL);
-      gcc_jit_block_end_with_conditional(w->cur, NULL, truthy(w, rv(s[d - 2])), next, block_at(w, a));
+      gcc_jit_block *next = w->blocks[i + 1] ? to_block(w, out, i + 1) : newblock(w);
+      gcc_jit_block *there = to_block(w, out, a);
+      if (KS[d - 2] == KD_FLO || KS[d - 1] == KD_FLO) {
+        gcc_jit_block *bad;
+        gcc_jit_rvalue *c = fcompare(w, op, SL(d - 2), SL(d - 1), &bad);
+        gcc_jit_block_end_with_conditional(w->cur, NULL, c, next, there);
+        w->cur = bad;
+        fcompare_slow(w, op, SL(d - 2), SL(d - 1));
+        gcc_jit_block_end_with_conditional(w->cur, NULL, truthy(w, rv(w->res)), next, there);
+      } else {
+        gcc_jit_rvalue *x = rv(s[d - 2]), *y = rv(s[d - 1]);
+        gcc_jit_block *fast = newblock(w), *slow = newblock(w);
+        gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, both_fix(w, x, y), 1), fast, slow);
+        gcc_jit_block_end_with_conditional(fast, NULL, cmp(w, cmp_of(op), as_i64(w, x), as_i64(w, y)), next, there);
+        w->cur = slow;
+        gcc_jit_block *flo = newblock(w), *other = newblock(w);
+        gcc_jit_block_end_with_conditional(w->cur, NULL, land(w, is_flo(w, x), is_flo(w, y)), flo, other);
+        gcc_jit_block_end_with_conditional(flo, NULL, cmp(w, cmp_of(op), unbox(w, x), unbox(w, y)), next, there);
+        w->cur = other;
+        prim_slow(w, base_cmp(op), s[d - 2], x, y, NULL);
+        gcc_jit_block_end_with_conditional(w->cur, NULL, truthy(w, rv(s[d - 2])), next, there);
+      }
       w->cur = w->blocks[i + 1] ? NULL : next;
       break;
     }
     case OP_CLOSURE: {
-      uint32_t nf = sh->child_nfree[i];
-      gcc_jit_rvalue *args[2] = {w->S, rv(at(w, w->consts, a))};
-      assign(w, s[d], helper(w, RT_CLOSURE, 2, args));
+      uint32_t nf = sh->aux[i];
+      gcc_jit_rvalue *vals[256];
+      if (nf > 256) { w->bad = true; break; }
       for (uint32_t k = 0; k < nf; k++) {
         uint32_t desc = sh->code[i + 1 + k];
-        gcc_jit_rvalue *v = (desc & 0x80000000u) ? rv(at(w, w->self, 2 + (desc & 0x7fffffffu))) : rv(l[desc]);
-        assign(w, word(w, rv(s[d]), 2 + k), v);
+        vals[k] = (desc & 0x80000000u) ? rv(at(w, w->self, 2 + (desc & 0x7fffffffu))) : val(w, (int)desc);
       }
-      width += nf;
+      gcc_jit_rvalue *args[2] = {w->S, rv(at(w, w->consts, a))};
+      assign(w, s[d], helper(w, RT_CLOSURE, 2, args));
+      for (uint32_t k = 0; k < nf; k++) assign(w, word(w, rv(s[d]), 2 + k), vals[k]);
       break;
     }
     case OP_PATCH: {
       uint32_t desc = sh->code[i + 1];
-      assign(w, word(w, rv(l[a]), 2 + (desc & 0xffff)), rv(l[desc >> 16]));
-      width = 2;
+      assign(w, word(w, rv(l[a]), 2 + (desc & 0xffff)), val(w, (int)(desc >> 16)));
       break;
     }
-    case OP_CALL: lower_call(w, d, (int)a, false); break;
-    case OP_TAILCALL: lower_call(w, d, (int)a, true); w->cur = NULL; break;
+    case OP_CALL: lower_call(w, i, d, (int)a, false); break;
+    case OP_TAILCALL: lower_call(w, i, d, (int)a, true); w->cur = NULL; break;
     case OP_LOOP:
       poll_point(w);
-      gcc_jit_block_end_with_jump(w->cur, NULL, block_at(w, a));
+      gcc_jit_block_end_with_jump(w->cur, NULL, to_head(w, out, a));
       w->cur = NULL;
       break;
-    case OP_RETURN: gcc_jit_block_end_with_return(w->cur, NULL, rv(s[d - 1])); w->cur = NULL; break;
+    case OP_RETURN: gcc_jit_block_end_with_return(w->cur, NULL, val(w, SL(d - 1))); w->cur = NULL; break;
     case OP_TRY: case OP_TRYF: case OP_ENDTRY: case OP_RERAISE: break; /* refused by analyse */
     case OP_VECLIT:
     case OP_DICTLIT: {
       int cnt = op == OP_VECLIT ? (int)a : 2 * (int)a;
       gcc_jit_lvalue *buf = new_tmp(w, gcc_jit_context_new_array_type(CTX, NULL, w->u64, cnt ? cnt : 1));
       gcc_jit_rvalue *base = arr_base(w, buf);
-      for (int k = 0; k < cnt; k++) assign(w, at(w, base, k), rv(s[d - cnt + k]));
+      for (int k = 0; k < cnt; k++) assign(w, at(w, base, k), val(w, SL(d - cnt + k)));
       gcc_jit_rvalue *args[3] = {w->S, k64(w, a), base};
       assign(w, s[d - cnt], helper(w, op == OP_VECLIT ? RT_VECLIT : RT_DICTLIT, 3, args));
       break;
     }
     case OP_ADD: case OP_SUB: case OP_MUL:
-      lower_arith(w, op, s[d - 2], rv(s[d - 2]), rv(s[d - 1]));
+      if (KS[d - 2] == KD_FLO || KS[d - 1] == KD_FLO) lower_farith(w, op, SL(d - 2), SL(d - 2), SL(d - 1), 0, false);
+      else lower_arith(w, op, s[d - 2], rv(s[d - 2]), rv(s[d - 1]));
       break;
-    case OP_DIV: {
-      gcc_jit_block *join = newblock(w);
-      float_arith(w, OP_DIV, s[d - 2], rv(s[d - 2]), rv(s[d - 1]), join);
-      w->cur = join;
+    case OP_DIV:
+      if (KS[d - 2] == KD_FLO || KS[d - 1] == KD_FLO) lower_farith(w, op, SL(d - 2), SL(d - 2), SL(d - 1), 0, false);
+      else {
+        gcc_jit_block *join = newblock(w);
+        float_arith(w, OP_DIV, s[d - 2], rv(s[d - 2]), rv(s[d - 1]), join);
+        w->cur = join;
+      }
+      break;
+    case OP_ADDK: case OP_SUBK: {
+      int o = op == OP_ADDK ? OP_ADD : OP_SUB;
+      int64_t k = (int64_t)a - OPERAND_BIAS;
+      if (KS[d - 1] == KD_FLO) lower_farith(w, o, SL(d - 1), SL(d - 1), -1, k, true);
+      else lower_arith(w, o, s[d - 1], rv(s[d - 1]), k64(w, (int64_t)sx_mkfix(k)));
       break;
     }
-    case OP_ADDK: case OP_SUBK:
-      lower_arith(w, op == OP_ADDK ? OP_ADD : OP_SUB, s[d - 1], rv(s[d - 1]),
-                  k64(w, (int64_t)sx_mkfix((int64_t)a - OPERAND_BIAS)));
-      break;
     case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_NUMEQ:
-      lower_compare(w, op, s[d - 2], rv(s[d - 2]), rv(s[d - 1]));
+      if (KS[d - 2] == KD_FLO || KS[d - 1] == KD_FLO) {
+        gcc_jit_block *bad, *join = newblock(w);
+        gcc_jit_rvalue *c = fcompare(w, op, SL(d - 2), SL(d - 1), &bad);
+        assign(w, s[d - 2], boolval(w, c));
+        gcc_jit_block_end_with_jump(w->cur, NULL, join);
+        w->cur = bad;
+        fcompare_slow(w, op, SL(d - 2), SL(d - 1));
+        assign(w, s[d - 2], rv(w->res));
+        gcc_jit_block_end_with_jump(w->cur, NULL, join);
+        w->cur = join;
+      } else lower_compare(w, op, s[d - 2], rv(s[d - 2]), rv(s[d - 1]));
       break;
     case OP_CAR:
     case OP_CDR: {
-      gcc_jit_rvalue *v = rv(s[d - 1]);
+      gcc_jit_rvalue *v = val(w, SL(d - 1));
       split sp = branch(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), 1);
       w->cur = sp.fast;
       split pr = branch(w, type_is(w, v, T_PAIR), 1);
@@ -750,54 +1227,86 @@ static void lower_body(lw *w) {
       break;
     }
     case OP_CONS: {
-      gcc_jit_rvalue *args[3] = {w->S, rv(s[d - 2]), rv(s[d - 1])};
+      gcc_jit_rvalue *args[3] = {w->S, val(w, SL(d - 2)), val(w, SL(d - 1))};
       assign(w, s[d - 2], helper(w, RT_CONS, 3, args));
       break;
     }
-    case OP_NULLP: {
-      gcc_jit_rvalue *v = rv(s[d - 1]);
-      gcc_jit_rvalue *c = gcc_jit_context_new_binary_op(
-          CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt,
-          cmp(w, GCC_JIT_COMPARISON_EQ, v, k64(w, (int64_t)SX_EMPTY)),
-          cmp(w, GCC_JIT_COMPARISON_EQ, v, k64(w, (int64_t)SX_NIL)));
-      assign(w, s[d - 1], boolval(w, c));
-      break;
-    }
-    case OP_PAIRP: {
-      gcc_jit_rvalue *v = rv(s[d - 1]);
-      split sp = branch(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), -1);
-      w->cur = sp.fast;
-      assign(w, s[d - 1], boolval(w, type_is(w, v, T_PAIR)));
-      goto_join(w, &sp);
-      w->cur = sp.slow;
-      assign(w, s[d - 1], k64(w, (int64_t)SX_FALSE));
-      goto_join(w, &sp);
-      w->cur = sp.join;
-      break;
-    }
-    case OP_TYPEP:
-    case OP_PROCP: {
-      gcc_jit_rvalue *v = rv(s[d - 1]);
-      split sp = branch(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), -1);
-      w->cur = sp.fast;
-      if (op == OP_TYPEP) assign(w, s[d - 1], boolval(w, type_is(w, v, (int)a)));
-      else
-        assign(w, s[d - 1], boolval(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt,
-                                                                      type_is(w, v, T_CLOSURE), type_is(w, v, T_PRIM))));
-      goto_join(w, &sp);
-      w->cur = sp.slow;
-      assign(w, s[d - 1], k64(w, (int64_t)SX_FALSE));
-      goto_join(w, &sp);
-      w->cur = sp.join;
-      break;
-    }
-    case OP_EQ: assign(w, s[d - 2], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(s[d - 2]), rv(s[d - 1])))); break;
+    case OP_NULLP:
+    case OP_PAIRP:
+    case OP_PROCP:
     case OP_NOT:
-      assign(w, s[d - 1], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ,
-                                         bin(w, GCC_JIT_BINARY_OP_BITWISE_OR, rv(s[d - 1]), k64(w, 8)),
-                                         k64(w, (int64_t)SX_FALSE))));
+      if (KS[d - 1] == KD_FLO) {
+        assign(w, s[d - 1], k64(w, (int64_t)SX_FALSE));
+        break;
+      }
+      if (op == OP_NULLP) {
+        gcc_jit_rvalue *v = rv(s[d - 1]);
+        gcc_jit_rvalue *c = gcc_jit_context_new_binary_op(
+            CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt,
+            cmp(w, GCC_JIT_COMPARISON_EQ, v, k64(w, (int64_t)SX_EMPTY)),
+            cmp(w, GCC_JIT_COMPARISON_EQ, v, k64(w, (int64_t)SX_NIL)));
+        assign(w, s[d - 1], boolval(w, c));
+      } else if (op == OP_NOT) {
+        assign(w, s[d - 1], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ,
+                                           bin(w, GCC_JIT_BINARY_OP_BITWISE_OR, rv(s[d - 1]), k64(w, 8)),
+                                           k64(w, (int64_t)SX_FALSE))));
+      } else {
+        gcc_jit_rvalue *v = rv(s[d - 1]);
+        split sp = branch(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), -1);
+        w->cur = sp.fast;
+        if (op == OP_PAIRP) assign(w, s[d - 1], boolval(w, type_is(w, v, T_PAIR)));
+        else
+          assign(w, s[d - 1], boolval(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt,
+                                                                        type_is(w, v, T_CLOSURE), type_is(w, v, T_PRIM))));
+        goto_join(w, &sp);
+        w->cur = sp.slow;
+        assign(w, s[d - 1], k64(w, (int64_t)SX_FALSE));
+        goto_join(w, &sp);
+        w->cur = sp.join;
+      }
       break;
+    case OP_TYPEP: {
+      if (KS[d - 1] == KD_FLO) {
+        assign(w, s[d - 1], k64(w, (int64_t)(a == T_FLONUM ? SX_TRUE : SX_FALSE)));
+        break;
+      }
+      gcc_jit_rvalue *v = rv(s[d - 1]);
+      split sp = branch(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), -1);
+      w->cur = sp.fast;
+      assign(w, s[d - 1], boolval(w, type_is(w, v, (int)a)));
+      goto_join(w, &sp);
+      w->cur = sp.slow;
+      assign(w, s[d - 1], k64(w, (int64_t)SX_FALSE));
+      goto_join(w, &sp);
+      w->cur = sp.join;
+      break;
+    }
+    case OP_EQ: {
+      /* a float is eq? to a float with the same bits (the boxes themselves are not kept) */
+      bool fx = KS[d - 2] == KD_FLO, fy = KS[d - 1] == KD_FLO;
+      if (fx && fy)
+        assign(w, s[d - 2], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ, dbits(w, rv(fvar(w, SL(d - 2)))),
+                                           dbits(w, rv(fvar(w, SL(d - 1)))))));
+      else if (fx || fy) {
+        int fv = fx ? SL(d - 2) : SL(d - 1);
+        gcc_jit_rvalue *o = rv(w->u[fx ? SL(d - 1) : SL(d - 2)]);
+        split sp = branch(w, is_flo(w, o), -1);
+        w->cur = sp.fast;
+        assign(w, s[d - 2], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(word(w, o, 1)), dbits(w, rv(fvar(w, fv))))));
+        goto_join(w, &sp);
+        w->cur = sp.slow;
+        assign(w, s[d - 2], k64(w, (int64_t)SX_FALSE));
+        goto_join(w, &sp);
+        w->cur = sp.join;
+      } else assign(w, s[d - 2], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(s[d - 2]), rv(s[d - 1]))));
+      break;
+    }
     case OP_ZEROP: {
+      if (KS[d - 1] == KD_FLO) {
+        assign(w, s[d - 1], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(fvar(w, SL(d - 1))),
+                                           gcc_jit_context_new_rvalue_from_double(CTX, w->dbl, 0.0))));
+        break;
+      }
       gcc_jit_rvalue *v = rv(s[d - 1]);
       split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, v, k64(w, 3)), k64(w, 1)), 1);
       w->cur = sp.fast;
@@ -812,7 +1321,8 @@ static void lower_body(lw *w) {
     case OP_VREF:
     case OP_VSET: {
       int base = op == OP_VREF ? d - 2 : d - 3;
-      gcc_jit_rvalue *v = rv(s[base]), *ix = rv(s[base + 1]);
+      gcc_jit_rvalue *v = val(w, SL(base)), *ix = val(w, SL(base + 1));
+      gcc_jit_rvalue *x = op == OP_VSET ? val(w, SL(base + 2)) : NULL;
       split sp = branch(w, land(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))),
                                 cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, ix, k64(w, 3)), k64(w, 1))), 1);
       w->cur = sp.fast;
@@ -825,31 +1335,38 @@ static void lower_body(lw *w) {
           CTX, NULL, gcc_jit_lvalue_get_address(word(w, v, 2), NULL), idx);
       if (op == OP_VREF) assign(w, s[base], rv(slot));
       else {
-        assign(w, slot, rv(s[base + 2]));
+        assign(w, slot, x);
         assign(w, s[base], k64(w, (int64_t)SX_NIL));
       }
       goto_join(w, &in);
       w->cur = in.slow;
-      prim_slow(w, op, s[base], v, ix, op == OP_VSET ? rv(s[base + 2]) : NULL);
+      prim_slow(w, op, s[base], v, ix, x);
       goto_join(w, &in);
       w->cur = in.join;
       goto_join(w, &vt);
       w->cur = vt.slow;
-      prim_slow(w, op, s[base], v, ix, op == OP_VSET ? rv(s[base + 2]) : NULL);
+      prim_slow(w, op, s[base], v, ix, x);
       goto_join(w, &vt);
       w->cur = vt.join;
       goto_join(w, &sp);
       w->cur = sp.slow;
-      prim_slow(w, op, s[base], v, ix, op == OP_VSET ? rv(s[base + 2]) : NULL);
+      prim_slow(w, op, s[base], v, ix, x);
       goto_join(w, &sp);
       w->cur = sp.join;
       break;
     }
     case OP__COUNT: break;
     }
+    /* the slot written (the new top) no longer holds the box it may have held */
+    for (int k = r.nd > 0 ? r.nd - 1 : 0; k < w->sh->maxstack + 3; k++) w->valid[SL(k)] = false;
+    if (setvalid >= 0) w->valid[setvalid] = true;
+    memcpy(pout, out, nv);
     i += width;
   }
   if (w->cur) gcc_jit_block_end_with_return(w->cur, NULL, k64(w, (int64_t)SX_NIL));
+  free(out);
+  free(tgt);
+  free(pout);
 }
 
 SX_INTERNAL bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name);
@@ -897,16 +1414,24 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   w->b_frame = gcc_jit_context_get_builtin_function(ctx, "__builtin_frame_address");
 
   int nl = sh->nlocals > n ? sh->nlocals : n;
-  w->l = calloc((size_t)nl + 1, sizeof(gcc_jit_lvalue *));
-  w->s = calloc((size_t)sh->maxstack + 4, sizeof(gcc_jit_lvalue *));
-  w->blocks = calloc(sh->ncode + 1, sizeof(gcc_jit_block *));
+  int ns = sh->maxstack + 3;
+  w->nl = nl;
+  w->nv = nl + ns;
+  w->u = calloc((size_t)w->nv + 1, sizeof(gcc_jit_lvalue *));
+  w->f = calloc((size_t)w->nv + 1, sizeof(gcc_jit_lvalue *));
+  w->valid = calloc((size_t)w->nv + 1, sizeof(bool));
+  w->l = w->u;
+  w->s = w->u + nl;
+  w->vblocks[0] = w->blocks = calloc(sh->ncode + 1, sizeof(gcc_jit_block *));
+  w->vblocks[1] = calloc(sh->ncode + 1, sizeof(gcc_jit_block *));
+  w->disp = calloc(sh->ncode + 1, sizeof(gcc_jit_block *));
   w->depth = calloc(sh->ncode + 1, sizeof(int));
   for (int i = 0; i < nl; i++) {
     char ln[16];
     snprintf(ln, sizeof ln, "l%d", i);
     w->l[i] = gcc_jit_function_new_local(w->fn, NULL, w->u64, ln);
   }
-  for (int i = 0; i < sh->maxstack + 3; i++) {
+  for (int i = 0; i < ns; i++) {
     char sn[16];
     snprintf(sn, sizeof sn, "s%d", i);
     w->s[i] = gcc_jit_function_new_local(w->fn, NULL, w->u64, sn);
@@ -945,16 +1470,39 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
       }
     }
     for (int i = n; i < nl; i++) assign(w, w->l[i], k64(w, (int64_t)SX_NIL));
-    gcc_jit_block_end_with_jump(w->cur, NULL, w->blocks[0]);
+    liveness(w);
+    plan_kinds(w);
+    if (w->flo_params)
+      for (uint32_t i = 0; i < sh->ncode; i++)
+        if (w->start[i]) w->vblocks[1][i] = newblock(w);
+    gcc_jit_block_end_with_jump(w->cur, NULL, w->flo_params ? dispatch(w, 0) : w->vblocks[0][0]);
     w->cur = NULL;
+    w->ver = 0;
+    w->blocks = w->vblocks[0];
     lower_body(w);
+    if (w->flo_params) {
+      w->ver = 1;
+      w->blocks = w->vblocks[1];
+      lower_body(w);
+    }
+    if (w->bad) {
+      ok = false;
+      snprintf(w->why, sizeof w->why, "inconsistent float kinds");
+    }
   } else {
     gcc_jit_block_end_with_return(entry, NULL, k64(w, 0));
   }
-  free(w->l);
-  free(w->s);
-  free(w->blocks);
+  free(w->u);
+  free(w->f);
+  free(w->valid);
+  free(w->vblocks[0]);
+  free(w->vblocks[1]);
+  free(w->disp);
   free(w->depth);
+  free(w->start);
+  free(w->live);
+  kflow_free(&w->gen);
+  kflow_free(&w->spec);
   return ok;
 }
 

@@ -42,7 +42,7 @@ typedef struct {
 bool jit_send_shape(int fd, const jit_shape *s) {
   wire_shape w = {s->ncode, s->nparams, s->nlocals, s->maxstack, s->flags};
   return jit_write_all(fd, &w, sizeof w) && jit_write_all(fd, s->code, s->ncode * sizeof(uint32_t)) &&
-         jit_write_all(fd, s->child_nfree, s->ncode * sizeof(uint16_t));
+         jit_write_all(fd, s->aux, s->ncode * sizeof(uint16_t));
 }
 
 jit_shape *jit_recv_shape(int fd) {
@@ -56,9 +56,9 @@ jit_shape *jit_recv_shape(int fd) {
   s->maxstack = w.maxstack;
   s->flags = w.flags;
   s->code = malloc(w.ncode * sizeof(uint32_t));
-  s->child_nfree = malloc(w.ncode * sizeof(uint16_t));
-  if (!s->code || !s->child_nfree || !jit_read_all(fd, s->code, w.ncode * sizeof(uint32_t)) ||
-      !jit_read_all(fd, s->child_nfree, w.ncode * sizeof(uint16_t))) {
+  s->aux = malloc(w.ncode * sizeof(uint16_t));
+  if (!s->code || !s->aux || !jit_read_all(fd, s->code, w.ncode * sizeof(uint32_t)) ||
+      !jit_read_all(fd, s->aux, w.ncode * sizeof(uint16_t))) {
     jit_shape_free(s);
     return NULL;
   }
@@ -68,7 +68,7 @@ jit_shape *jit_recv_shape(int fd) {
 void jit_shape_free(jit_shape *s) {
   if (!s) return;
   free(s->code);
-  free(s->child_nfree);
+  free(s->aux);
   free(s);
 }
 

@@ -56,11 +56,14 @@ bool jit_can_compile(sx_proto *p) {
   return true;
 }
 
+#ifndef SX_CODEGEN_ID
+#define SX_CODEGEN_ID 0u /* set by the Makefile: a checksum of the lowering's sources */
+#endif
 static void init_build_id(void) {
   const char *id = SX_VERSION_STRING " " __DATE__ " " __TIME__;
   uint64_t h = 0xcbf29ce484222325ull;
   for (const char *c = id; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
-  build_id = mix(h, sizeof(sx_state));
+  build_id = mix(mix(h, sizeof(sx_state)), SX_CODEGEN_ID);
 }
 
 jit_shape *jit_shape_of(sx_proto *p) {
@@ -73,8 +76,8 @@ jit_shape *jit_shape_of(sx_proto *p) {
   s->maxstack = p->maxstack;
   s->flags = p->h.flags & PROTO_REST;
   s->code = malloc(p->ncode * sizeof(uint32_t));
-  s->child_nfree = calloc(p->ncode, sizeof(uint16_t));
-  if (!s->code || !s->child_nfree) {
+  s->aux = calloc(p->ncode, sizeof(uint16_t));
+  if (!s->code || !s->aux) {
     jit_shape_free(s);
     return NULL;
   }
@@ -82,11 +85,25 @@ jit_shape *jit_shape_of(sx_proto *p) {
   uint64_t h = mix(build_id, p->ncode);
   h = mix(h, ((uint64_t)p->nparams << 32) | ((uint64_t)p->nlocals << 16) | p->maxstack);
   h = mix(h, s->flags);
+  /* every word goes into the hash; only instruction words (not the operand words after
+     CLOSURE and PATCH) are looked at as instructions */
+  uint32_t skip = 0;
   for (uint32_t i = 0; i < p->ncode; i++) {
     h = mix(h, p->code[i]);
-    if (INS_OP(p->code[i]) == OP_CLOSURE) {
-      s->child_nfree[i] = PROTO(p->consts[INS_A(p->code[i])])->nfree;
-      h = mix(h, s->child_nfree[i]);
+    if (skip) {
+      skip--;
+      continue;
+    }
+    int op = INS_OP(p->code[i]);
+    if (op == OP_CLOSURE) {
+      s->aux[i] = PROTO(p->consts[INS_A(p->code[i])])->nfree;
+      skip = s->aux[i];
+      h = mix(h, s->aux[i]);
+    } else if (op == OP_PATCH) {
+      skip = 1;
+    } else if (op == OP_CONST && sx_is_flonum(p->consts[INS_A(p->code[i])])) {
+      s->aux[i] = AUX_FLONUM;
+      h = mix(h, s->aux[i]);
     }
   }
   s->hash = h;
@@ -97,7 +114,7 @@ bool jit_shape_equal(const jit_shape *a, const jit_shape *b) {
   return a->hash == b->hash && a->ncode == b->ncode && a->nparams == b->nparams &&
          a->nlocals == b->nlocals && a->maxstack == b->maxstack && a->flags == b->flags &&
          !memcmp(a->code, b->code, a->ncode * sizeof(uint32_t)) &&
-         !memcmp(a->child_nfree, b->child_nfree, a->ncode * sizeof(uint16_t));
+         !memcmp(a->aux, b->aux, a->ncode * sizeof(uint16_t));
 }
 
 /* ---- the store of compiled code (dedup by shape) ------------------------------------------ */

@@ -104,6 +104,7 @@ PRIM_FN(p_memory_stats) {
   vm_dict_set(S, d, vm_keyword(S, "heap-free-bytes"), sx_mkfix((int64_t)GC_get_free_bytes()));
   vm_dict_set(S, d, vm_keyword(S, "rss-bytes"), sx_mkfix(rss_bytes()));
   vm_dict_set(S, d, vm_keyword(S, "gc-count"), sx_mkfix((int64_t)GC_get_gc_no()));
+  vm_dict_set(S, d, vm_keyword(S, "allocated-bytes"), sx_mkfix((int64_t)GC_get_total_bytes()));
   arr_memory_stats(S, d);
   return d;
 }
