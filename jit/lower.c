@@ -35,7 +35,9 @@ typedef struct {
   /* variables: locals 0..nl-1, then stack slots; u[] tagged values, f[] unboxed floats */
   int nl, nv;
   gcc_jit_lvalue **u, **f, **l, **s;
-  gcc_jit_lvalue *res, *ovf, *argbuf, *fa, *fb, *flag;
+  gcc_jit_lvalue *res, *ovf, *argbuf, *fa, *fb, *flag, *tick;
+  bool has_loops;          /* back edges: the lambda counts them in tick */
+  bool has_tail;           /* tail calls: the lambda may return SX_TAIL */
   gcc_jit_block **blocks;  /* of the version being lowered */
   gcc_jit_block **vblocks[2], **disp;
   gcc_jit_block *cur;
@@ -301,11 +303,11 @@ static gcc_jit_lvalue *interrupt_flag(lw *w) {
 }
 #endif
 
-/* On a back edge: spend fuel and let an interrupt (or a requested safe point) in. The flag is
- * read by a volatile asm statement: a volatile-qualified load does not survive libgccjit's
- * lowering, and GCC would otherwise prove that a loop never sees the flag change. (A memory
- * clobber would do too, but would make every loop reload everything from memory.) */
-static void poll_point(lw *w) {
+/* Reads the interrupt flag into w->flag. The flag is read by a volatile asm statement: a
+ * volatile-qualified load does not survive libgccjit's lowering, and GCC would otherwise prove
+ * that a loop never sees the flag change. (A memory clobber would do too, but would make every
+ * loop reload everything from memory.) */
+static void read_flag(lw *w) {
   gcc_jit_lvalue *flag = w->flag;
   gcc_jit_rvalue *addr = gcc_jit_lvalue_get_address(sfield(w, offsetof(sx_state, interrupt) & ~(size_t)7), NULL);
 #if defined(__x86_64__)
@@ -321,12 +323,58 @@ static void poll_point(lw *w) {
   assign(w, flag, rv(interrupt_flag(w)));
   (void)addr;
 #endif
-  /* fuel: one decrement per back edge; the runtime looks at the budget when a slice runs out */
+}
+
+static gcc_jit_rvalue *flag_raised(lw *w) {
+  return cmp(w, GCC_JIT_COMPARISON_NE, rv(w->flag), gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0));
+}
+
+/* Fuel is spent one unit per back edge. A lambda with loops counts its back edges in a local
+ * (w->tick, in a register) and charges S->fuel every JIT_TICK of them, and for the rest when
+ * it leaves; so a loop round costs no memory write. */
+#define JIT_TICK 256
+
+static gcc_jit_rvalue *ticks_used(lw *w) {
+  return bin(w, GCC_JIT_BINARY_OP_MINUS, k64(w, JIT_TICK), rv(w->tick));
+}
+
+/* On a back edge: spend fuel and let an interrupt (or a requested safe point) in. */
+static void poll_point(lw *w) {
+  read_flag(w);
+  assign(w, w->tick, bin(w, GCC_JIT_BINARY_OP_MINUS, rv(w->tick), k64(w, 1)));
+  gcc_jit_rvalue *empty = cmp(w, GCC_JIT_COMPARISON_EQ, rv(w->tick), k64(w, 0));
+  gcc_jit_block *call = newblock(w), *on = newblock(w);
+  gcc_jit_block_end_with_conditional(
+      w->cur, NULL,
+      expect(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt, empty, flag_raised(w)), 0),
+      call, on);
+  w->cur = call;
+  gcc_jit_rvalue *args[2] = {w->S, ticks_used(w)};
+  note_self(w);
+  helper_stmt(w, RT_POLLN, 2, args);
+  clear_self(w);
+  assign(w, w->tick, k64(w, JIT_TICK));
+  gcc_jit_block_end_with_jump(w->cur, NULL, on);
+  w->cur = on;
+}
+
+/* Before leaving through a tail call: spend this lambda's fuel (one unit for the call, and
+ * the back edges not yet charged) and let an interrupt in. */
+static void poll_leave(lw *w) {
+  read_flag(w);
   gcc_jit_lvalue *fuel = sfield(w, offsetof(sx_state, fuel));
-  assign(w, fuel, bin(w, GCC_JIT_BINARY_OP_MINUS, rv(fuel), k64(w, 1)));
+  gcc_jit_rvalue *spent = w->has_loops ? bin(w, GCC_JIT_BINARY_OP_PLUS, ticks_used(w), k64(w, 1)) : k64(w, 1);
+  assign(w, fuel, bin(w, GCC_JIT_BINARY_OP_MINUS, rv(fuel), spent));
+  if (w->has_loops) assign(w, w->tick, k64(w, JIT_TICK));
   gcc_jit_rvalue *empty = cmp(w, GCC_JIT_COMPARISON_LE, as_i64(w, rv(fuel)), gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 0));
-  gcc_jit_rvalue *raised = cmp(w, GCC_JIT_COMPARISON_NE, rv(flag), gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0));
-  rare_call(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt, empty, raised), RT_POLL);
+  rare_call(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt, empty, flag_raised(w)), RT_POLL);
+}
+
+/* Before a return: charge the back edges not yet charged. */
+static void flush_fuel(lw *w) {
+  if (!w->has_loops) return;
+  gcc_jit_lvalue *fuel = sfield(w, offsetof(sx_state, fuel));
+  assign(w, fuel, bin(w, GCC_JIT_BINARY_OP_MINUS, rv(fuel), ticks_used(w)));
 }
 
 static gcc_jit_block *to_head(lw *w, const uint8_t *src, uint32_t t);
@@ -370,7 +418,7 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
       w->cur = sp.slow;
     }
     for (int k = fs + 1; k < d; k++) val(w, w->nl + k);
-    poll_point(w);
+    poll_leave(w);
     gcc_jit_lvalue *entry = new_tmp(w, w->u64);
     gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry);
     split nv = branch(w, has, 1);
@@ -388,13 +436,15 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
   }
 
   for (int k = fs + 1; k < d; k++) val(w, w->nl + k);
+  gcc_jit_block *done = newblock(w);
   if (self_ok && n <= JIT_REG_ARGS) {
-    /* a call of ourselves: a direct call GCC can see */
+    /* a call of ourselves: a direct call GCC can see; it hands back a tail call (SX_TAIL)
+       only if this lambda makes tail calls */
     split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, fnv, selfv), -1);
     w->cur = sp.fast;
     int na = entry_args(w, n, fs + 1, fnv, args, false);
     assign(w, w->res, gcc_jit_context_new_call(CTX, NULL, w->fn, na, args));
-    goto_join(w, &sp);
+    gcc_jit_block_end_with_jump(w->cur, NULL, w->has_tail ? sp.join : done);
     w->cur = sp.slow;
     call_native_or_vm(w, fnv, n, fs + 1);
     goto_join(w, &sp);
@@ -410,6 +460,8 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
   w->cur = t.slow;
   goto_join(w, &t);
   w->cur = t.join;
+  gcc_jit_block_end_with_jump(w->cur, NULL, done);
+  w->cur = done;
   assign(w, w->s[fs], rv(w->res));
 }
 
@@ -1162,7 +1214,13 @@ static void lower_body(lw *w) {
       gcc_jit_block_end_with_jump(w->cur, NULL, to_head(w, out, a));
       w->cur = NULL;
       break;
-    case OP_RETURN: gcc_jit_block_end_with_return(w->cur, NULL, val(w, SL(d - 1))); w->cur = NULL; break;
+    case OP_RETURN: {
+      gcc_jit_rvalue *v = val(w, SL(d - 1));
+      flush_fuel(w);
+      gcc_jit_block_end_with_return(w->cur, NULL, v);
+      w->cur = NULL;
+      break;
+    }
     case OP_TRY: case OP_TRYF: case OP_ENDTRY: case OP_RERAISE: break; /* refused by analyse */
     case OP_VECLIT:
     case OP_DICTLIT: {
@@ -1363,7 +1421,10 @@ static void lower_body(lw *w) {
     memcpy(pout, out, nv);
     i += width;
   }
-  if (w->cur) gcc_jit_block_end_with_return(w->cur, NULL, k64(w, (int64_t)SX_NIL));
+  if (w->cur) {
+    flush_fuel(w);
+    gcc_jit_block_end_with_return(w->cur, NULL, k64(w, (int64_t)SX_NIL));
+  }
   free(out);
   free(tgt);
   free(pout);
@@ -1440,6 +1501,14 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   w->ovf = gcc_jit_function_new_local(w->fn, NULL, w->longt, "ovf");
   w->fa = gcc_jit_function_new_local(w->fn, NULL, w->dbl, "fa");
   w->flag = gcc_jit_function_new_local(w->fn, NULL, w->intt, "flag");
+  w->tick = gcc_jit_function_new_local(w->fn, NULL, w->u64, "tick");
+  for (uint32_t i = 0; i < sh->ncode; i++) {
+    int op = INS_OP(sh->code[i]);
+    if (op == OP_LOOP || (op == OP_TAILCALL && self_loops(sh, i))) w->has_loops = true;
+    if (op == OP_TAILCALL) w->has_tail = true;
+    if (op == OP_CLOSURE) i += sh->aux[i];
+    else if (op == OP_PATCH) i++;
+  }
   w->fb = gcc_jit_function_new_local(w->fn, NULL, w->dbl, "fb");
   w->argbuf = gcc_jit_function_new_local(w->fn, NULL, gcc_jit_context_new_array_type(ctx, NULL, w->u64, JIT_MAX_ARGS), "argbuf");
 
@@ -1448,8 +1517,17 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   if (ok) {
     w->cur = entry;
     /* entry check: C stack nearly used up, or a safe point requested through the limit */
+#if defined(__x86_64__)
+    /* the stack pointer, read by asm: __builtin_frame_address would force a frame pointer */
+    gcc_jit_lvalue *sp = gcc_jit_function_new_local(w->fn, NULL, w->u64, "sp");
+    gcc_jit_extended_asm *rd = gcc_jit_block_add_extended_asm(w->cur, NULL, "movq %%rsp, %0");
+    gcc_jit_extended_asm_set_volatile_flag(rd, 1);
+    gcc_jit_extended_asm_add_output_operand(rd, NULL, "=r", sp);
+    gcc_jit_rvalue *frame = rv(sp);
+#else
     gcc_jit_rvalue *fa_args[1] = {gcc_jit_context_new_rvalue_from_int(ctx, gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_UNSIGNED_INT), 0)};
     gcc_jit_rvalue *frame = gcc_jit_context_new_bitcast(ctx, NULL, gcc_jit_context_new_call(ctx, NULL, w->b_frame, 1, fa_args), w->u64);
+#endif
     gcc_jit_rvalue *limit = rv(sfield(w, offsetof(sx_state, cstack_limit)));
     rare_call(w, cmp(w, GCC_JIT_COMPARISON_LT, frame, limit), RT_ENTER);
     /* consts = self->proto->consts */
@@ -1470,6 +1548,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
       }
     }
     for (int i = n; i < nl; i++) assign(w, w->l[i], k64(w, (int64_t)SX_NIL));
+    assign(w, w->tick, k64(w, JIT_TICK));
     liveness(w);
     plan_kinds(w);
     if (w->flo_params)
@@ -1523,4 +1602,8 @@ void jit_context_options(gcc_jit_context *ctx) {
   /* keep libgccjit's own garbage collector from growing the process by ~0.5 MB per compile */
   gcc_jit_context_add_command_line_option(ctx, "--param=ggc-min-heapsize=4096");
   gcc_jit_context_add_command_line_option(ctx, "--param=ggc-min-expand=10");
+  /* no tail recursion elimination: a call that is not an SX tail call must stay a call (a
+     runaway recursion is a stack overflow, not a loop without a poll point); the proper tail
+     calls are must-tail calls, which this does not touch */
+  gcc_jit_context_add_command_line_option(ctx, "-fno-optimize-sibling-calls");
 }

@@ -107,6 +107,12 @@ static sx_val rt_poll(sx_state *S) {
   return SX_NIL;
 }
 
+static sx_val rt_polln(sx_state *S, uint64_t n) {
+  S->fuel -= (int64_t)n;
+  if (S->fuel <= 0 || S->interrupt) vm_poll(S);
+  return SX_NIL;
+}
+
 void jit_rt_init(sx_state *S) {
   S->rt[RT_PRIM] = (void *)rt_prim;
   S->rt[RT_UNBOUND] = (void *)rt_unbound;
@@ -123,4 +129,5 @@ void jit_rt_init(sx_state *S) {
   S->rt[RT_POLL] = (void *)rt_poll;
   S->rt[RT_RESTLIST] = (void *)rt_restlist;
   S->rt[RT_FLONUM] = (void *)rt_flonum;
+  S->rt[RT_POLLN] = (void *)rt_polln;
 }
