@@ -38,6 +38,8 @@ typedef struct {
   gcc_jit_lvalue *res, *ovf, *argbuf, *fa, *fb, *flag, *tick;
   bool has_loops;          /* back edges: the lambda counts them in tick */
   bool has_tail;           /* tail calls: the lambda may return SX_TAIL */
+  gcc_jit_lvalue **fr;     /* captured variables loaded on entry (see freev) */
+  uint32_t nfree;
   gcc_jit_block **blocks;  /* of the version being lowered */
   gcc_jit_block **vblocks[2], **disp;
   gcc_jit_block *cur;
@@ -111,10 +113,12 @@ static gcc_jit_rvalue *type_is(lw *w, gcc_jit_rvalue *v, int type) {
   return cmp(w, GCC_JIT_COMPARISON_EQ,
              bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, rv(word(w, v, 0)), k64(w, 0xff)), k64(w, type));
 }
+/* Both fixnums: only fixnums have bit 0 set (value.h), so one AND and one bit test. (Testing
+ * them one by one measured slower: GCC spills the tests.) */
 static gcc_jit_rvalue *both_fix(lw *w, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
-  return cmp(w, GCC_JIT_COMPARISON_EQ,
-             bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, a, b), k64(w, 3)),
-             k64(w, 1));
+  return cmp(w, GCC_JIT_COMPARISON_NE,
+             bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, a, b), k64(w, 1)),
+             k64(w, 0));
 }
 
 static gcc_jit_block *newblock(lw *w) { return gcc_jit_function_new_block(w->fn, NULL); }
@@ -897,6 +901,14 @@ static void plan_kinds(lw *w) {
 
 /* ---- lowering with kinds ------------------------------------------------------------------ */
 
+/* Captured variable a of this closure. The free slots never change while the closure runs
+ * (assigned captured variables are boxes; letrec patches its closures before calling them),
+ * so each is loaded once, on entry, into a C local GCC can keep in a register. */
+static gcc_jit_rvalue *freev(lw *w, uint32_t a) {
+  if (a < w->nfree && w->fr[a]) return rv(w->fr[a]);
+  return rv(at(w, w->self, 2 + a));
+}
+
 #define SL(k) (w->nl + (k)) /* the variable of stack slot k */
 
 static const uint8_t *kat(lw *w, uint32_t i) {
@@ -1116,9 +1128,9 @@ static void lower_body(lw *w) {
     }
     case OP_LOCALBOX: assign(w, s[d], rv(word(w, rv(l[a]), 1))); break;
     case OP_SETLOCALBOX: assign(w, word(w, rv(l[a]), 1), val(w, SL(d - 1))); break;
-    case OP_FREE: assign(w, s[d], rv(at(w, w->self, 2 + a))); break;
-    case OP_FREEBOX: assign(w, s[d], rv(word(w, rv(at(w, w->self, 2 + a)), 1))); break;
-    case OP_SETFREEBOX: assign(w, word(w, rv(at(w, w->self, 2 + a)), 1), val(w, SL(d - 1))); break;
+    case OP_FREE: assign(w, s[d], freev(w, a)); break;
+    case OP_FREEBOX: assign(w, s[d], rv(word(w, freev(w, a), 1))); break;
+    case OP_SETFREEBOX: assign(w, word(w, freev(w, a), 1), val(w, SL(d - 1))); break;
     case OP_GLOBAL: {
       gcc_jit_rvalue *cell = rv(at(w, w->consts, a));
       assign(w, s[d], rv(word(w, cell, 1)));
@@ -1195,7 +1207,7 @@ static void lower_body(lw *w) {
       if (nf > 256) { w->bad = true; break; }
       for (uint32_t k = 0; k < nf; k++) {
         uint32_t desc = sh->code[i + 1 + k];
-        vals[k] = (desc & 0x80000000u) ? rv(at(w, w->self, 2 + (desc & 0x7fffffffu))) : val(w, (int)desc);
+        vals[k] = (desc & 0x80000000u) ? freev(w, desc & 0x7fffffffu) : val(w, (int)desc);
       }
       gcc_jit_rvalue *args[2] = {w->S, rv(at(w, w->consts, a))};
       assign(w, s[d], helper(w, RT_CLOSURE, 2, args));
@@ -1506,6 +1518,12 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
     int op = INS_OP(sh->code[i]);
     if (op == OP_LOOP || (op == OP_TAILCALL && self_loops(sh, i))) w->has_loops = true;
     if (op == OP_TAILCALL) w->has_tail = true;
+    if ((op == OP_FREE || op == OP_FREEBOX || op == OP_SETFREEBOX) && INS_A(sh->code[i]) + 1 > w->nfree)
+      w->nfree = INS_A(sh->code[i]) + 1;
+    if (op == OP_CLOSURE)
+      for (uint32_t k = 0; k < sh->aux[i]; k++)
+        if ((sh->code[i + 1 + k] & 0x80000000u) && (sh->code[i + 1 + k] & 0x7fffffffu) + 1 > w->nfree)
+          w->nfree = (sh->code[i + 1 + k] & 0x7fffffffu) + 1;
     if (op == OP_CLOSURE) i += sh->aux[i];
     else if (op == OP_PATCH) i++;
   }
@@ -1549,6 +1567,15 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
     }
     for (int i = n; i < nl; i++) assign(w, w->l[i], k64(w, (int64_t)SX_NIL));
     assign(w, w->tick, k64(w, JIT_TICK));
+    if (w->nfree <= 64) {
+      w->fr = calloc(w->nfree + 1, sizeof(gcc_jit_lvalue *));
+      for (uint32_t k = 0; k < w->nfree; k++) {
+        char fn[16];
+        snprintf(fn, sizeof fn, "free%u", k);
+        w->fr[k] = gcc_jit_function_new_local(w->fn, NULL, w->u64, fn);
+        assign(w, w->fr[k], rv(at(w, w->self, 2 + k)));
+      }
+    }
     liveness(w);
     plan_kinds(w);
     if (w->flo_params)
@@ -1580,6 +1607,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   free(w->depth);
   free(w->start);
   free(w->live);
+  free(w->fr);
   kflow_free(&w->gen);
   kflow_free(&w->spec);
   return ok;
