@@ -930,9 +930,41 @@ static gcc_jit_rvalue *unbox(lw *w, gcc_jit_rvalue *v) {
   return gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, v, 1)), w->dbl);
 }
 
+/* A small object (pair, flonum: VM_SMALL_BYTES) of the given type, inline: popped from the
+ * state's free list as vm_alloc_small does, counting against the allocation quota; the runtime
+ * refills the list (or raises) when it is empty or the quota is reached. Returns a fresh local
+ * holding the object. */
+static gcc_jit_lvalue *alloc_small(lw *w, int type) {
+  gcc_jit_lvalue *p = new_tmp(w, w->u64);
+  gcc_jit_lvalue *head = sfield(w, offsetof(sx_state, free_small));
+  gcc_jit_lvalue *used = sfield(w, offsetof(sx_state, alloc_used));
+  gcc_jit_lvalue *quota = sfield(w, offsetof(sx_state, alloc_quota));
+  assign(w, p, rv(head));
+  gcc_jit_rvalue *more = bin(w, GCC_JIT_BINARY_OP_PLUS, rv(used), k64(w, VM_SMALL_BYTES));
+  split sp = branch(w, land(w, cmp(w, GCC_JIT_COMPARISON_NE, rv(p), k64(w, 0)),
+                            cmp(w, GCC_JIT_COMPARISON_LE, more, rv(quota))), 1);
+  w->cur = sp.fast;
+  assign(w, used, more);
+  assign(w, head, rv(word(w, rv(p), 0)));
+  assign(w, word(w, rv(p), 0), k64(w, type));
+  goto_join(w, &sp);
+  w->cur = sp.slow;
+  gcc_jit_rvalue *args[2] = {w->S, k64(w, type)};
+  note_self(w);
+  assign(w, p, helper(w, RT_ALLOC_SMALL, 2, args));
+  clear_self(w);
+  goto_join(w, &sp);
+  w->cur = sp.join;
+  return p;
+}
+
+/* A boxed flonum with the value of double d (emitted in the current block). */
 static gcc_jit_rvalue *box_expr(lw *w, gcc_jit_rvalue *d) {
-  gcc_jit_rvalue *args[2] = {w->S, dbits(w, d)};
-  return helper(w, RT_FLONUM, 2, args);
+  gcc_jit_lvalue *bits = new_tmp(w, w->u64);
+  assign(w, bits, dbits(w, d)); /* read before the allocation's blocks */
+  gcc_jit_lvalue *p = alloc_small(w, T_FLONUM);
+  assign(w, word(w, rv(p), 1), rv(bits));
+  return rv(p);
 }
 
 /* Variable v as a tagged value: an unboxed float is boxed (once per block). */
@@ -989,7 +1021,7 @@ static gcc_jit_block *edge(lw *w, const uint8_t *src, const uint8_t *dst, gcc_ji
   w->cur = b;
   for (int v = 0; v < w->nv; v++)
     if (src[v] == KD_FLO && dst[v] == KD_ANY && !w->valid[v]) assign(w, w->u[v], box_expr(w, rv(fvar(w, v))));
-  gcc_jit_block_end_with_jump(b, NULL, to);
+  gcc_jit_block_end_with_jump(w->cur, NULL, to); /* boxing made blocks of its own */
   w->cur = save;
   return b;
 }
@@ -1297,8 +1329,11 @@ static void lower_body(lw *w) {
       break;
     }
     case OP_CONS: {
-      gcc_jit_rvalue *args[3] = {w->S, val(w, SL(d - 2)), val(w, SL(d - 1))};
-      assign(w, s[d - 2], helper(w, RT_CONS, 3, args));
+      gcc_jit_rvalue *car = val(w, SL(d - 2)), *cdr = val(w, SL(d - 1));
+      gcc_jit_lvalue *p = alloc_small(w, T_PAIR);
+      assign(w, word(w, rv(p), 1), car);
+      assign(w, word(w, rv(p), 2), cdr);
+      assign(w, s[d - 2], rv(p));
       break;
     }
     case OP_NULLP:

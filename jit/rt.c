@@ -113,6 +113,10 @@ static sx_val rt_polln(sx_state *S, uint64_t n) {
   return SX_NIL;
 }
 
+static sx_val rt_alloc_small(sx_state *S, uint64_t type) {
+  return sx_from_obj(vm_alloc_small(S, (int)type));
+}
+
 void jit_rt_init(sx_state *S) {
   S->rt[RT_PRIM] = (void *)rt_prim;
   S->rt[RT_UNBOUND] = (void *)rt_unbound;
@@ -130,4 +134,5 @@ void jit_rt_init(sx_state *S) {
   S->rt[RT_RESTLIST] = (void *)rt_restlist;
   S->rt[RT_FLONUM] = (void *)rt_flonum;
   S->rt[RT_POLLN] = (void *)rt_polln;
+  S->rt[RT_ALLOC_SMALL] = (void *)rt_alloc_small;
 }

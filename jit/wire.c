@@ -81,6 +81,8 @@ uint64_t jit_layout_id(void) {
       sizeof(sx_state), offsetof(sx_state, rt), offsetof(sx_state, cstack_limit),
       offsetof(sx_state, interrupt), offsetof(sx_state, fuel), offsetof(sx_state, tail_fn),
       offsetof(sx_state, tail_argc), offsetof(sx_state, tail_args), offsetof(sx_state, native_self),
+      offsetof(sx_state, free_small), offsetof(sx_state, alloc_used), offsetof(sx_state, alloc_quota),
+      VM_SMALL_BYTES, offsetof(sx_pair, car), offsetof(sx_flonum, d),
       offsetof(sx_closure, proto), offsetof(sx_closure, free), offsetof(sx_proto, consts),
       offsetof(sx_proto, jit), offsetof(struct jit_entry, fn), offsetof(struct jit_entry, arity),
       sizeof(sx_pair), sizeof(sx_flonum), offsetof(sx_vector, len), offsetof(sx_vector, items),
