@@ -161,8 +161,9 @@ check-docs: build/gen/primitives.md
 	@awk -v ref=build/gen/primitives.md -f tools/splice.awk README.md | cmp -s - README.md || \
 	  { echo "README.md primitive reference is out of date: run make docs"; exit 1; }
 
-bench: all
+bench: all # cold (compile time measured), then warm (on-disk JIT cache, like guile's .go files)
 	@bash bench/run.sh
+	@SX_LABEL=sx-warm BENCH_SX_WARM=1 bash bench/run.sh
 
 # ---- install: make install [PREFIX=/usr/local] [DESTDIR=staging dir] ---------------------------
 # sx, sx-jitc (in libexec/sx/, where sx and jit/server.c look for it), libsx.a, libsx.so with

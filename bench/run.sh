@@ -13,6 +13,8 @@
 #   BENCH_STARTUP_RUNS=n  runs of the empty program per system; the median is used (default 3)
 #   BENCH_PEERS="lua5.4 luajit guile chez"   peers to run (default: all installed)
 #   BENCH_TSV=file   also write the results as tab-separated values to file
+#   BENCH_SX_WARM=1  SX with a private on-disk JIT cache (--jit-cache-dir), each program run once
+#                    beforehand: compile time is then not measured, as for guile's .go cache
 #   LUA54, LUAJIT, GUILE, CHEZ   peer commands (default lua5.4, luajit, guile, scheme)
 #
 # Time of a run = wall clock of the whole process minus that system's start-up time (the median of
@@ -95,6 +97,12 @@ else
   add_peer chez chez ss "$CHEZ" --optimize-level 2 --program
 fi
 PEERS=(); for s in "${SYS[@]}"; do [[ $s == sx ]] || PEERS+=("$s"); done
+WARM=0
+if [[ ${BENCH_SX_WARM:-0} == 1 && $HAVE_SX == 1 ]]; then
+  WARM=1; WARM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sxbench-cache.XXXXXX")
+  PREFIX[sx]+=" --jit-cache-dir=$WARM_DIR/cache"
+fi
+prewarm() { [[ $1 == guile ]] || [[ $1 == sx && $WARM == 1 ]]; }
 
 # ---- timing ----------------------------------------------------------------------------------
 ERRF=$(mktemp "${TMPDIR:-/tmp}/sxbench.XXXXXX")
@@ -129,7 +137,7 @@ secs() {  # microseconds -> seconds with 3 decimals
 # The program file of system s: Chez runs the Guile source with an import line put in front,
 # unless a NAME.ss of its own exists (where the two Schemes' libraries differ).
 CHEZ_TMP=$(mktemp -d)
-trap 'rm -rf "$CHEZ_TMP"' EXIT
+trap 'rm -rf "$CHEZ_TMP" "$ERRF" ${WARM_DIR:+"$WARM_DIR"}' EXIT
 program_file() {  # program system -> path
   local f=$BENCH_DIR/$1.${EXT[$2]}
   if [[ $2 == chez && ! -f $f && -f $BENCH_DIR/$1.scm ]]; then
@@ -165,7 +173,7 @@ for p in "${PROGS[@]}"; do
   for s in "${SYS[@]}"; do
     f=$(program_file "$p" "$s")
     if [[ ! -f $f ]]; then RES[$p,$s]=n/a; line+=" ${LABEL[$s]} n/a"; continue; fi
-    [[ $s == guile ]] && run_once "$s" "$f"        # compile once so compile time is not measured
+    prewarm "$s" && run_once "$s" "$f"             # compile once so compile time is not measured
     best=-1; status=ok
     for ((r = 0; r < RUNS; r++)); do
       run_once "$s" "$f"
