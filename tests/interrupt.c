@@ -34,6 +34,10 @@ int main(void) {
       "(define (f x) (g x)) (define (g x) (f x)) (f 1)",
       "(let loop ((i 0)) (loop (+ i 1)))",
       "(define (h) (try (h) (catch e e))) (h)",
+      /* the float version of a loop (unboxed loop variables), entered directly and by switching
+         over from the generic version */
+      "(let loop ((x 0.0) (s 0.0)) (loop (+ x 1.0) (+ s x)))",
+      "(let loop ((x 0) (s 1)) (loop (+ x 0.5) (* s 1.0)))",
   };
   for (int mode = 0; mode < 2; mode++) {
     sx_config cfg = {0};
