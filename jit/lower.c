@@ -930,32 +930,60 @@ static gcc_jit_rvalue *unbox(lw *w, gcc_jit_rvalue *v) {
   return gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, v, 1)), w->dbl);
 }
 
-/* A small object (pair, flonum: VM_SMALL_BYTES) of the given type, inline: popped from the
- * state's free list as vm_alloc_small does, counting against the allocation quota; the runtime
- * refills the list (or raises) when it is empty or the quota is reached. Returns a fresh local
- * holding the object. */
-static gcc_jit_lvalue *alloc_small(lw *w, int type) {
+/* An object popped inline from one of the state's free lists of zeroed scanned objects, as
+ * vm_alloc_small / vm_alloc_sized do: `bytes` counted against the allocation quota, the header
+ * word set. When the list is empty or the quota reached, the runtime call `slow` (which
+ * refills the list, or raises) makes it instead. Returns a fresh local holding the object. */
+static gcc_jit_lvalue *alloc_inline(lw *w, size_t list, uint64_t bytes, uint64_t header,
+                                    int slow, int nargs, gcc_jit_rvalue **args) {
   gcc_jit_lvalue *p = new_tmp(w, w->u64);
-  gcc_jit_lvalue *head = sfield(w, offsetof(sx_state, free_small));
+  gcc_jit_lvalue *head = sfield(w, list);
   gcc_jit_lvalue *used = sfield(w, offsetof(sx_state, alloc_used));
   gcc_jit_lvalue *quota = sfield(w, offsetof(sx_state, alloc_quota));
   assign(w, p, rv(head));
-  gcc_jit_rvalue *more = bin(w, GCC_JIT_BINARY_OP_PLUS, rv(used), k64(w, VM_SMALL_BYTES));
+  gcc_jit_rvalue *more = bin(w, GCC_JIT_BINARY_OP_PLUS, rv(used), k64(w, (int64_t)bytes));
   split sp = branch(w, land(w, cmp(w, GCC_JIT_COMPARISON_NE, rv(p), k64(w, 0)),
                             cmp(w, GCC_JIT_COMPARISON_LE, more, rv(quota))), 1);
   w->cur = sp.fast;
   assign(w, used, more);
   assign(w, head, rv(word(w, rv(p), 0)));
-  assign(w, word(w, rv(p), 0), k64(w, type));
+  assign(w, word(w, rv(p), 0), k64(w, (int64_t)header));
   goto_join(w, &sp);
   w->cur = sp.slow;
-  gcc_jit_rvalue *args[2] = {w->S, k64(w, type)};
   note_self(w);
-  assign(w, p, helper(w, RT_ALLOC_SMALL, 2, args));
+  assign(w, p, helper(w, slow, nargs, args));
   clear_self(w);
   goto_join(w, &sp);
   w->cur = sp.join;
   return p;
+}
+
+static gcc_jit_lvalue *alloc_small(lw *w, int type) {
+  gcc_jit_rvalue *args[2] = {w->S, k64(w, type)};
+  return alloc_inline(w, offsetof(sx_state, free_small), VM_SMALL_BYTES, (uint64_t)type, RT_ALLOC_SMALL, 2, args);
+}
+
+/* A closure of the prototype `proto` with nf captured variables (not yet stored). */
+static gcc_jit_lvalue *alloc_closure(lw *w, gcc_jit_rvalue *proto, uint32_t nf) {
+  gcc_jit_rvalue *args[2] = {w->S, proto};
+  size_t bytes = sizeof(sx_closure) + nf * sizeof(sx_val);
+  sx_obj h = {.type = T_CLOSURE, .aux = nf};
+  uint64_t header;
+  memcpy(&header, &h, sizeof header);
+  gcc_jit_lvalue *c;
+  if (bytes <= VM_SMALL_BYTES)
+    c = alloc_inline(w, offsetof(sx_state, free_small), VM_SMALL_BYTES, header, RT_CLOSURE, 2, args);
+  else if (VM_SIZED_CLASS(bytes) < VM_SIZED_CLASSES) {
+    int k = VM_SIZED_CLASS(bytes);
+    c = alloc_inline(w, offsetof(sx_state, free_sized) + (size_t)k * sizeof(void *), (uint64_t)(k + 2) * 16,
+                     header, RT_CLOSURE, 2, args);
+  } else {
+    c = new_tmp(w, w->u64);
+    assign(w, c, helper(w, RT_CLOSURE, 2, args));
+    return c;
+  }
+  assign(w, word(w, rv(c), offsetof(sx_closure, proto) / 8), proto);
+  return c;
 }
 
 /* A boxed flonum with the value of double d (emitted in the current block). */
@@ -1241,9 +1269,9 @@ static void lower_body(lw *w) {
         uint32_t desc = sh->code[i + 1 + k];
         vals[k] = (desc & 0x80000000u) ? freev(w, desc & 0x7fffffffu) : val(w, (int)desc);
       }
-      gcc_jit_rvalue *args[2] = {w->S, rv(at(w, w->consts, a))};
-      assign(w, s[d], helper(w, RT_CLOSURE, 2, args));
-      for (uint32_t k = 0; k < nf; k++) assign(w, word(w, rv(s[d]), 2 + k), vals[k]);
+      gcc_jit_lvalue *c = alloc_closure(w, rv(at(w, w->consts, a)), nf);
+      for (uint32_t k = 0; k < nf; k++) assign(w, word(w, rv(c), 2 + k), vals[k]);
+      assign(w, s[d], rv(c));
       break;
     }
     case OP_PATCH: {

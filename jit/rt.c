@@ -49,7 +49,7 @@ static sx_val rt_cons(sx_state *S, sx_val a, sx_val d) { return vm_cons(S, a, d)
 
 static sx_val rt_closure(sx_state *S, sx_val proto) {
   sx_proto *p = PROTO(proto);
-  sx_closure *c = vm_alloc(S, sizeof(sx_closure) + p->nfree * sizeof(sx_val), T_CLOSURE);
+  sx_closure *c = vm_alloc_sized(S, sizeof(sx_closure) + p->nfree * sizeof(sx_val), T_CLOSURE);
   c->proto = p;
   c->h.aux = p->nfree;
   return sx_from_obj(c);

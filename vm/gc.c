@@ -119,6 +119,26 @@ void *vm_alloc_small(sx_state *S, int type) {
   return p;
 }
 
+void *vm_alloc_sized(sx_state *S, size_t bytes, int type) {
+  if (bytes <= VM_SMALL_BYTES) return vm_alloc_small(S, type);
+  int c = VM_SIZED_CLASS(bytes);
+  if (c >= VM_SIZED_CLASSES) return vm_alloc(S, bytes, type);
+#if SX_DEBUG_GC_STRESS
+  GC_gcollect();
+#endif
+  size_t size = (size_t)(c + 2) * 16;
+  vm_count_alloc(S, size);
+  void *p = S->free_sized[c];
+  if (SX_UNLIKELY(!p)) {
+    p = GC_malloc_many(size);
+    if (!p) out_of_memory(S, size);
+  }
+  S->free_sized[c] = GC_NEXT(p);
+  GC_NEXT(p) = NULL;
+  ((sx_obj *)p)->type = (uint8_t)type;
+  return p;
+}
+
 void *vm_alloc(sx_state *S, size_t bytes, int type) {
 #if SX_DEBUG_GC_STRESS
   GC_gcollect();

@@ -51,6 +51,10 @@ typedef struct vm_jmp {
 /* Kinds of raised conditions. Limit errors cannot be caught by try. */
 typedef enum { RAISE_ERROR = 0, RAISE_LIMIT = 1 } vm_raise_kind;
 
+#define VM_SMALL_BYTES 24 /* objects up to this size come from per-state free lists */
+#define VM_SIZED_CLASSES 3 /* and objects of 32, 48 and 64 bytes (closures) from these */
+#define VM_SIZED_CLASS(bytes) ((int)(((bytes) + 15) / 16) - 2) /* 25..32 -> 0, ..48 -> 1, ..64 -> 2 */
+
 struct sx_state {
   sx_config cfg;
 
@@ -119,6 +123,7 @@ struct sx_state {
   struct arr_state *arr; /* f64 arrays: kernel instance, linear memory, pool (prims/array.c) */
 
   void *free_small; /* free list of small scanned objects (gc.c) */
+  void *free_sized[VM_SIZED_CLASSES]; /* free lists of 32, 48, 64-byte scanned objects (gc.c) */
 
   struct sx_embed *embed; /* host functions, sx_ref roots, input buffer (api_embed.c) */
 
@@ -131,8 +136,9 @@ SX_INTERNAL void vm_gc_register_state(sx_state *S);
 SX_INTERNAL void vm_gc_unregister_state(sx_state *S);
 SX_INTERNAL void *vm_alloc(sx_state *S, size_t bytes, int type);        /* scanned */
 SX_INTERNAL void *vm_alloc_atomic(sx_state *S, size_t bytes, int type); /* not scanned */
-#define VM_SMALL_BYTES 24 /* objects up to this size come from per-state free lists */
 SX_INTERNAL void *vm_alloc_small(sx_state *S, int type);        /* scanned, zeroed */
+/* scanned, zeroed, of any size: the small and sized free lists up to 64 bytes, else vm_alloc */
+SX_INTERNAL void *vm_alloc_sized(sx_state *S, size_t bytes, int type);
 
 /* ---- object.c ------------------------------------------------------------------------------ */
 SX_INTERNAL sx_val vm_cons(sx_state *S, sx_val a, sx_val d);

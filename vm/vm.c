@@ -332,7 +332,7 @@ static sx_val execute(sx_state *S, uint32_t stop) {
   CASE(CLOSURE) {
     SAVE();
     sx_proto *p = PROTO(k[A]);
-    sx_closure *c = vm_alloc(S, sizeof(sx_closure) + p->nfree * sizeof(sx_val), T_CLOSURE);
+    sx_closure *c = vm_alloc_sized(S, sizeof(sx_closure) + p->nfree * sizeof(sx_val), T_CLOSURE);
     c->proto = p;
     c->h.aux = p->nfree;
     for (int i = 0; i < p->nfree; i++) {
