@@ -18,6 +18,7 @@ static const char *prelude =
     "(define (hoard) (let loop ((l '())) (loop (cons (make-vector 64 0) l))))"
     "(define (hoard-pairs) (let loop ((l '())) (loop (cons 1 l))))"
     "(define (hoard-floats) (let loop ((l '()) (x 0.5)) (loop (cons x l) (+ x 1.0))))"
+    "(define (hoard-closures) (let loop ((l '()) (a 1) (b 2)) (loop (fn () (list l a b)) b a)))"
     "(define ran-finally false)"
     "(define (spin-with-finally) (try (spin) (catch e :caught) (finally (set! ran-finally true))))";
 
@@ -199,6 +200,7 @@ static void run(int native) {
   /* pairs and float boxes are allocated inline by native code: it counts them too */
   CHECK(call0(S, "hoard-pairs") == SX_ERR_MEMORY, "[%s] quota stops consing: %s", tier, sx_error_message(S));
   CHECK(call0(S, "hoard-floats") == SX_ERR_MEMORY, "[%s] quota stops float boxing: %s", tier, sx_error_message(S));
+  CHECK(call0(S, "hoard-closures") == SX_ERR_MEMORY, "[%s] quota stops closure making: %s", tier, sx_error_message(S));
   CHECK(sx_eval_string(S, "(host-swallow hoard)", "t", NULL) == SX_ERR_MEMORY,
         "[%s] quota through a swallowing host function: %s", tier, sx_error_message(S));
   CHECK(sx_eval_string(S, "(try (hoard) (catch e :caught))", "t", NULL) == SX_ERR_MEMORY,
