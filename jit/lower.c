@@ -287,10 +287,47 @@ static void call_native_or_vm(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   w->cur = nv.slow;
   gcc_jit_rvalue *base = arr_base(w, w->argbuf);
   for (int i = 0; i < n; i++) assign(w, at(w, base, i), rv(w->s[first + i]));
+  /* a compiled lambda with a rest parameter taking n arguments: its (S, self, args, argc) entry */
+  gcc_jit_lvalue *re = new_tmp(w, w->u64);
+  assign(w, re, k64(w, 0));
+  split cl = branch(w, land(w, is_ptr(w, fnv), cmp(w, GCC_JIT_COMPARISON_NE, fnv, k64(w, 0))), 1);
+  w->cur = cl.fast;
+  split ct = branch(w, type_is(w, fnv, T_CLOSURE), 1);
+  w->cur = ct.fast;
+  assign(w, re, rv(word(w, rv(word(w, fnv, offsetof(sx_closure, proto) / 8)), offsetof(sx_proto, jit) / 8)));
+  goto_join(w, &ct);
+  gcc_jit_block_end_with_jump(ct.slow, NULL, ct.join);
+  w->cur = ct.join;
+  goto_join(w, &cl);
+  gcc_jit_block_end_with_jump(cl.slow, NULL, cl.join);
+  w->cur = cl.join;
+  _Static_assert(offsetof(struct jit_entry, rest) / 8 == offsetof(struct jit_entry, nfixed) / 8,
+                 "nfixed and rest share a word");
+  gcc_jit_rvalue *fw = rv(word(w, rv(re), offsetof(struct jit_entry, nfixed) / 8));
+  gcc_jit_rvalue *nfixed = bin(w, GCC_JIT_BINARY_OP_BITWISE_AND,
+                               bin(w, GCC_JIT_BINARY_OP_RSHIFT, fw, k64(w, (offsetof(struct jit_entry, nfixed) % 8) * 8)),
+                               k64(w, 0xffffffff));
+  gcc_jit_rvalue *rest = bin(w, GCC_JIT_BINARY_OP_BITWISE_AND,
+                             bin(w, GCC_JIT_BINARY_OP_RSHIFT, fw, k64(w, (offsetof(struct jit_entry, rest) % 8) * 8)),
+                             k64(w, 0xff));
+  gcc_jit_rvalue *ok = land(w, cmp(w, GCC_JIT_COMPARISON_NE, rv(re), k64(w, 0)),
+                            land(w, cmp(w, GCC_JIT_COMPARISON_NE, rest, k64(w, 0)),
+                                 cmp(w, GCC_JIT_COMPARISON_LE, nfixed, k64(w, n))));
+  split rc = branch(w, ok, 1);
+  w->cur = rc.fast;
+  gcc_jit_type *rt4[4] = {w->u64p, w->u64p, w->u64p, w->u64};
+  gcc_jit_type *rfp = gcc_jit_context_new_function_ptr_type(CTX, NULL, w->u64, 4, rt4, 0);
+  gcc_jit_rvalue *ra[4] = {w->S, ptr(w, fnv), base, k64(w, n)};
+  assign(w, w->res, gcc_jit_context_new_call_through_ptr(
+                        CTX, NULL, gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, rv(re), 0)), rfp), 4, ra));
+  goto_join(w, &rc);
+  w->cur = rc.slow;
   gcc_jit_rvalue *ca[4] = {w->S, fnv, k64(w, n), base};
   note_self(w);
   assign(w, w->res, helper(w, RT_CALL, 4, ca));
   clear_self(w);
+  goto_join(w, &rc);
+  w->cur = rc.join;
   goto_join(w, &nv);
   w->cur = nv.join;
 }

@@ -86,6 +86,7 @@ uint64_t jit_layout_id(void) {
       VM_SIZED_CLASSES, sizeof(sx_closure), offsetof(sx_obj, aux),
       offsetof(sx_closure, proto), offsetof(sx_closure, free), offsetof(sx_proto, consts),
       offsetof(sx_proto, jit), offsetof(struct jit_entry, fn), offsetof(struct jit_entry, arity),
+      offsetof(struct jit_entry, nfixed), offsetof(struct jit_entry, rest),
       sizeof(sx_pair), sizeof(sx_flonum), offsetof(sx_vector, len), offsetof(sx_vector, items),
       offsetof(sx_cell, value), offsetof(sx_box, value), OP__COUNT, RT_COUNT, T_NTYPES,
       SX_VERSION_MAJOR, SX_VERSION_MINOR};
