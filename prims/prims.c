@@ -20,28 +20,7 @@ static const char *const kind_names[K_NKINDS] = {
 
 const char *prim_kind_name(uint8_t kind) { return kind < K_NKINDS ? kind_names[kind] : "?"; }
 
-bool prim_check_kind(uint8_t kind, sx_val v) {
-  switch (kind) {
-  case K_ANY: return true;
-  case K_NUMBER: return sx_is_number(v);
-  case K_INTEGER: return sx_is_fixnum(v);
-  case K_STRING: return sx_is_string(v);
-  case K_SYMBOL: return sx_is_symbol(v);
-  case K_KEYWORD: return sx_is_keyword(v);
-  case K_CHAR: return sx_is_char(v);
-  case K_PAIR: return sx_is_pair(v);
-  case K_LIST: return sx_is_pair(v) || sx_is_listend(v);
-  case K_VECTOR: return sx_is_vector(v);
-  case K_DICT: return sx_is_dict(v);
-  case K_PROCEDURE: return sx_is_procedure(v);
-  case K_BOOLEAN: return v == SX_TRUE || v == SX_FALSE;
-  case K_ERROR: return sx_is_error(v);
-  case K_ENV: return sx_is_type(v, T_ENV);
-  case K_ARRAY: return sx_is_type(v, T_ARRAY);
-  case K_NAMELIKE: return sx_is_string(v) || sx_is_symbol(v) || sx_is_keyword(v);
-  }
-  return false;
-}
+bool prim_check_kind(uint8_t kind, sx_val v) { return sx_kind_ok(kind, v); }
 
 const sx_prim_spec *prim_spec_find(const char *name) {
   for (int i = 0; i < prim_nspecs; i++)

@@ -355,7 +355,9 @@ static long dict_find(sx_state *S, sx_dict *d, sx_val key, uint32_t h, size_t *s
     }
     if (e == -2) {
       if (first_deleted < 0) first_deleted = (long)j;
-    } else if (vm_equal(S, d->entries[e].key, key)) {
+    } else if (d->entries[e].key == key ||
+               ((sx_is_ptr(key) || sx_is_ptr(d->entries[e].key)) && vm_equal(S, d->entries[e].key, key))) {
+      /* two immediates (fixnums, characters, constants) are equal only when identical */
       *slot = j;
       return e;
     }

@@ -290,4 +290,28 @@ static inline double sx_flo(sx_val v) { return ((sx_flonum *)(uintptr_t)v)->d; }
 static inline sx_val sx_car(sx_val v) { return PAIR(v)->car; }
 static inline sx_val sx_cdr(sx_val v) { return PAIR(v)->cdr; }
 
+/* Whether v is of argument kind `kind` (the primitive table's argument checks). */
+static inline bool sx_kind_ok(uint8_t kind, sx_val v) {
+  switch (kind) {
+  case K_ANY: return true;
+  case K_NUMBER: return sx_is_number(v);
+  case K_INTEGER: return sx_is_fixnum(v);
+  case K_STRING: return sx_is_string(v);
+  case K_SYMBOL: return sx_is_symbol(v);
+  case K_KEYWORD: return sx_is_keyword(v);
+  case K_CHAR: return sx_is_char(v);
+  case K_PAIR: return sx_is_pair(v);
+  case K_LIST: return sx_is_pair(v) || sx_is_listend(v);
+  case K_VECTOR: return sx_is_vector(v);
+  case K_DICT: return sx_is_dict(v);
+  case K_PROCEDURE: return sx_is_procedure(v);
+  case K_BOOLEAN: return v == SX_TRUE || v == SX_FALSE;
+  case K_ERROR: return sx_is_error(v);
+  case K_ENV: return sx_is_type(v, T_ENV);
+  case K_ARRAY: return sx_is_type(v, T_ARRAY);
+  case K_NAMELIKE: return sx_is_string(v) || sx_is_symbol(v) || sx_is_keyword(v);
+  }
+  return false;
+}
+
 #endif

@@ -102,7 +102,7 @@ sx_val vm_call_prim(sx_state *S, sx_val fn, int argc, sx_val *argv) {
   if (spec->nkinds) {
     for (int i = 0; i < argc; i++) {
       uint8_t k = spec->kinds[i < spec->nkinds ? i : spec->nkinds - 1];
-      if (k != K_ANY && SX_UNLIKELY(!prim_check_kind(k, argv[i])))
+      if (k != K_ANY && SX_UNLIKELY(!sx_kind_ok(k, argv[i])))
         vm_type_error(S, spec->name, prim_kind_name(k), argv[i], i + 1);
     }
   }
