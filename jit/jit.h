@@ -4,6 +4,8 @@
  * Calling convention of compiled code. A lambda with n <= JIT_REG_ARGS fixed parameters compiles
  * to   sx_val f(sx_state *S, sx_closure *self, sx_val a0, ..., sx_val a{n-1})
  * and one with more to   sx_val f(sx_state *S, sx_closure *self, sx_val *args).
+ * A lambda with a rest parameter compiles to   sx_val f(sx_state *S, sx_closure *self,
+ * sx_val *args, uint64_t argc)   and builds its rest list itself.
  * Compiled code calls other compiled code directly (after checking the callee's current entry)
  * and makes proper tail calls with GCC's must-tail calls; a tail call to anything else is handed
  * back to the caller by returning SX_TAIL with the call left in S->tail_*, so neither tier's
@@ -23,7 +25,8 @@ typedef struct jit_code jit_code;
 struct jit_entry {
   void *fn;        /* entry point (first field: compiled code loads it at offset 0) */
   uint64_t arity;  /* fixed parameter count (offset 8); UINT64_MAX with a rest parameter, which
-                      compiled callers never match: they call such lambdas through the VM */
+                      the fixed-arity check never matches: compiled callers then look at
+                      nfixed/rest and call the (S, self, args, argc) entry */
   uint32_t nfixed; /* parameters before the rest parameter */
   bool rest;       /* entry is f(S, self, args, argc) and builds the rest list itself */
   jit_code *code;  /* shared compiled code (dedup by shape) */

@@ -5,7 +5,9 @@
  * with overflow checks, comparisons, pairs, vectors, globals, captured variables; everything
  * else calls the same runtime the VM uses, through S->rt[]. Constants are loaded at run time
  * from the closure's prototype, so the code embeds no heap address and equal shapes can share
- * one compiled function. Every opcode is handled in the switch below (-Werror=switch), so an
+ * one compiled function. Floats stay unboxed in double locals where the kinds analysis below
+ * proves them floats; pairs, float boxes and small closures are allocated inline from the
+ * state's free lists. Every opcode is handled in the switch below (-Werror=switch), so an
  * opcode the lowering forgot is a build error. */
 #include <stddef.h>
 #include <stdlib.h>
@@ -1734,4 +1736,12 @@ void jit_context_options(gcc_jit_context *ctx) {
      runaway recursion is a stack overflow, not a loop without a poll point); the proper tail
      calls are must-tail calls, which this does not touch */
   gcc_jit_context_add_command_line_option(ctx, "-fno-optimize-sibling-calls");
+  /* SX_JIT_FLAGS="-fno-... ...": more GCC options, for experiments */
+  const char *more = getenv("SX_JIT_FLAGS");
+  if (more) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", more);
+    for (char *save = NULL, *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+      gcc_jit_context_add_command_line_option(ctx, t);
+  }
 }
