@@ -244,10 +244,13 @@ static void hand_back_tail(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
 }
 
 /* The native entry of callee value fnv if it has one of arity n, else 0 (as an rvalue chain):
- * emits the checks, leaving w->cur in the block where `entry` (a local) is set. */
-static gcc_jit_rvalue *native_entry_check(lw *w, gcc_jit_rvalue *fnv, int n, gcc_jit_lvalue *entry) {
+ * emits the checks, leaving w->cur in the block where `entry` (a local) is set. `any`, when
+ * given, gets the callee's entry whatever its arity (0 when it has none). */
+static gcc_jit_rvalue *native_entry_check(lw *w, gcc_jit_rvalue *fnv, int n, gcc_jit_lvalue *entry,
+                                          gcc_jit_lvalue *any) {
   /* closure? -> proto -> jit entry -> arity */
   assign(w, entry, k64(w, 0));
+  if (any) assign(w, any, k64(w, 0));
   split a = branch(w, land(w, is_ptr(w, fnv), cmp(w, GCC_JIT_COMPARISON_NE, fnv, k64(w, 0))), 1);
   w->cur = a.fast;
   split b = branch(w, type_is(w, fnv, T_CLOSURE), 1);
@@ -255,6 +258,7 @@ static gcc_jit_rvalue *native_entry_check(lw *w, gcc_jit_rvalue *fnv, int n, gcc
   gcc_jit_rvalue *proto = rv(word(w, fnv, offsetof(sx_closure, proto) / 8));
   gcc_jit_lvalue *e = word(w, proto, offsetof(sx_proto, jit) / 8);
   assign(w, entry, rv(e));
+  if (any) assign(w, any, rv(e));
   split c = branch(w, cmp(w, GCC_JIT_COMPARISON_NE, rv(entry), k64(w, 0)), 1);
   w->cur = c.fast;
   split d = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(word(w, rv(entry), 1)), k64(w, n)), 1);
@@ -278,8 +282,8 @@ static gcc_jit_rvalue *native_entry_check(lw *w, gcc_jit_rvalue *fnv, int n, gcc
 /* w->res = call of fnv through its native entry when it has one of arity n, else the VM. */
 static void call_native_or_vm(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   gcc_jit_rvalue *args[2 + JIT_MAX_ARGS + 1];
-  gcc_jit_lvalue *entry = new_tmp(w, w->u64);
-  gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry);
+  gcc_jit_lvalue *entry = new_tmp(w, w->u64), *re = new_tmp(w, w->u64);
+  gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry, re);
   split nv = branch(w, has, 1);
   w->cur = nv.fast;
   int na = entry_args(w, n, first, fnv, args, false);
@@ -290,19 +294,6 @@ static void call_native_or_vm(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   gcc_jit_rvalue *base = arr_base(w, w->argbuf);
   for (int i = 0; i < n; i++) assign(w, at(w, base, i), rv(w->s[first + i]));
   /* a compiled lambda with a rest parameter taking n arguments: its (S, self, args, argc) entry */
-  gcc_jit_lvalue *re = new_tmp(w, w->u64);
-  assign(w, re, k64(w, 0));
-  split cl = branch(w, land(w, is_ptr(w, fnv), cmp(w, GCC_JIT_COMPARISON_NE, fnv, k64(w, 0))), 1);
-  w->cur = cl.fast;
-  split ct = branch(w, type_is(w, fnv, T_CLOSURE), 1);
-  w->cur = ct.fast;
-  assign(w, re, rv(word(w, rv(word(w, fnv, offsetof(sx_closure, proto) / 8)), offsetof(sx_proto, jit) / 8)));
-  goto_join(w, &ct);
-  gcc_jit_block_end_with_jump(ct.slow, NULL, ct.join);
-  w->cur = ct.join;
-  goto_join(w, &cl);
-  gcc_jit_block_end_with_jump(cl.slow, NULL, cl.join);
-  w->cur = cl.join;
   _Static_assert(offsetof(struct jit_entry, rest) / 8 == offsetof(struct jit_entry, nfixed) / 8,
                  "nfixed and rest share a word");
   gcc_jit_rvalue *fw = rv(word(w, rv(re), offsetof(struct jit_entry, nfixed) / 8));
@@ -463,7 +454,7 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
     for (int k = fs + 1; k < d; k++) val(w, w->nl + k);
     poll_leave(w);
     gcc_jit_lvalue *entry = new_tmp(w, w->u64);
-    gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry);
+    gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry, NULL);
     split nv = branch(w, has, 1);
     w->cur = nv.fast;
     int na = entry_args(w, n, fs + 1, fnv, args, true);
@@ -515,43 +506,49 @@ static gcc_jit_rvalue *is_flo(lw *w, gcc_jit_rvalue *v) {
   return land(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), type_is(w, v, T_FLONUM));
 }
 
-/* dst = v as a double, jumping to bad when v is not a number: fixnums convert, flonums load. */
-static void to_double(lw *w, gcc_jit_rvalue *v, gcc_jit_lvalue *dst, gcc_jit_block *bad) {
+/* dst = v as a double, jumping to bad when v is not a number: fixnums convert, flonums load.
+ * exact: fixnums beyond 2^53 go to bad too (a comparison must not round them). */
+static void to_double(lw *w, gcc_jit_rvalue *v, gcc_jit_lvalue *dst, gcc_jit_block *bad, bool exact) {
   gcc_jit_block *fix = newblock(w), *notfix = newblock(w), *flo = newblock(w), *done = newblock(w);
   gcc_jit_block_end_with_conditional(
       w->cur, NULL, cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, v, k64(w, 3)), k64(w, 1)),
       fix, notfix);
-  gcc_jit_block_add_assignment(
-      fix, NULL, dst,
-      gcc_jit_context_new_cast(CTX, NULL,
-                               gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_RSHIFT, w->i64, as_i64(w, v),
-                                                             gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 2)),
-                               w->dbl));
+  gcc_jit_rvalue *i = gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_RSHIFT, w->i64, as_i64(w, v),
+                                                    gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 2));
+  if (exact) {
+    gcc_jit_block *fits = newblock(w);
+    gcc_jit_rvalue *off = bin(w, GCC_JIT_BINARY_OP_PLUS, gcc_jit_context_new_cast(CTX, NULL, i, w->u64), k64(w, 1ll << 53));
+    gcc_jit_block_end_with_conditional(fix, NULL, cmp(w, GCC_JIT_COMPARISON_LE, off, k64(w, 1ll << 54)), fits, bad);
+    fix = fits;
+  }
+  gcc_jit_block_add_assignment(fix, NULL, dst, gcc_jit_context_new_cast(CTX, NULL, i, w->dbl));
   gcc_jit_block_end_with_jump(fix, NULL, done);
-  w->cur = notfix;
-  gcc_jit_block_end_with_conditional(w->cur, NULL, is_flo(w, v), flo, bad);
+  gcc_jit_block_end_with_conditional(notfix, NULL, is_flo(w, v), flo, bad);
   gcc_jit_block_add_assignment(flo, NULL, dst, gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, v, 1)), w->dbl));
   gcc_jit_block_end_with_jump(flo, NULL, done);
   w->cur = done;
 }
 
+static enum gcc_jit_binary_op fop(int op) {
+  return op == OP_ADD ? GCC_JIT_BINARY_OP_PLUS
+         : op == OP_SUB ? GCC_JIT_BINARY_OP_MINUS
+         : op == OP_MUL ? GCC_JIT_BINARY_OP_MULT
+                        : GCC_JIT_BINARY_OP_DIVIDE;
+}
+
+static gcc_jit_rvalue *box_expr(lw *w, gcc_jit_rvalue *d);
+
 /* Float arithmetic when both are numbers and one is a float (the fixnum-fixnum case was tried
- * first); the result is boxed by a light runtime call. Anything else: the primitive. */
+ * first); the result is boxed inline. Anything else: the primitive. */
 static void float_arith(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b, gcc_jit_block *join) {
   gcc_jit_block *bad = newblock(w);
-  to_double(w, a, w->fa, bad);
-  to_double(w, b, w->fb, bad);
+  to_double(w, a, w->fa, bad, false);
+  to_double(w, b, w->fb, bad, false);
   /* both fixnums here means the fixnum operation overflowed: the primitive raises */
   gcc_jit_block *go = newblock(w);
   gcc_jit_block_end_with_conditional(w->cur, NULL, both_fix(w, a, b), bad, go);
   w->cur = go;
-  enum gcc_jit_binary_op bop = op == OP_ADD ? GCC_JIT_BINARY_OP_PLUS
-                               : op == OP_SUB ? GCC_JIT_BINARY_OP_MINUS
-                               : op == OP_MUL ? GCC_JIT_BINARY_OP_MULT
-                                              : GCC_JIT_BINARY_OP_DIVIDE;
-  gcc_jit_rvalue *r = gcc_jit_context_new_binary_op(CTX, NULL, bop, w->dbl, rv(w->fa), rv(w->fb));
-  gcc_jit_rvalue *args[2] = {w->S, gcc_jit_context_new_bitcast(CTX, NULL, r, w->u64)};
-  assign(w, dst, helper(w, RT_FLONUM, 2, args));
+  assign(w, dst, box_expr(w, gcc_jit_context_new_binary_op(CTX, NULL, fop(op), w->dbl, rv(w->fa), rv(w->fb))));
   gcc_jit_block_end_with_jump(w->cur, NULL, join);
   w->cur = bad;
   prim_slow(w, op, dst, a, b, NULL);
@@ -1053,25 +1050,7 @@ static gcc_jit_rvalue *val_side(lw *w, int v) {
  * jumps to bad, and so do fixnums beyond 2^53 when `exact` (comparisons must not round). */
 static gcc_jit_rvalue *dnum(lw *w, int v, gcc_jit_lvalue *tmp, gcc_jit_block *bad, bool exact) {
   if (w->kin[v] == KD_FLO) return rv(fvar(w, v));
-  gcc_jit_rvalue *x = rv(w->u[v]);
-  gcc_jit_block *fix = newblock(w), *notfix = newblock(w), *flo = newblock(w), *done = newblock(w);
-  gcc_jit_block_end_with_conditional(
-      w->cur, NULL, cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, x, k64(w, 3)), k64(w, 1)),
-      fix, notfix);
-  gcc_jit_rvalue *i = gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_RSHIFT, w->i64, as_i64(w, x),
-                                                    gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 2));
-  if (exact) {
-    gcc_jit_block *fits = newblock(w);
-    gcc_jit_rvalue *off = bin(w, GCC_JIT_BINARY_OP_PLUS, gcc_jit_context_new_cast(CTX, NULL, i, w->u64), k64(w, 1ll << 53));
-    gcc_jit_block_end_with_conditional(fix, NULL, cmp(w, GCC_JIT_COMPARISON_LE, off, k64(w, 1ll << 54)), fits, bad);
-    fix = fits;
-  }
-  gcc_jit_block_add_assignment(fix, NULL, tmp, gcc_jit_context_new_cast(CTX, NULL, i, w->dbl));
-  gcc_jit_block_end_with_jump(fix, NULL, done);
-  gcc_jit_block_end_with_conditional(notfix, NULL, is_flo(w, x), flo, bad);
-  gcc_jit_block_add_assignment(flo, NULL, tmp, unbox(w, x));
-  gcc_jit_block_end_with_jump(flo, NULL, done);
-  w->cur = done;
+  to_double(w, rv(w->u[v]), tmp, bad, exact);
   return rv(tmp);
 }
 
@@ -1124,13 +1103,6 @@ static gcc_jit_block *to_head(lw *w, const uint8_t *src, uint32_t t) {
   return to_block(w, src, t);
 }
 
-static enum gcc_jit_binary_op fop(int op) {
-  return op == OP_ADD ? GCC_JIT_BINARY_OP_PLUS
-         : op == OP_SUB ? GCC_JIT_BINARY_OP_MINUS
-         : op == OP_MUL ? GCC_JIT_BINARY_OP_MULT
-                        : GCC_JIT_BINARY_OP_DIVIDE;
-}
-
 /* Float arithmetic into the unboxed dst: a op b, or a op k for ADDK/SUBK (k a fixnum). */
 static void lower_farith(lw *w, int op, int dst, int a, int b, int64_t k, bool konst) {
   gcc_jit_block *bad = newblock(w), *join = newblock(w);
@@ -1145,8 +1117,9 @@ static void lower_farith(lw *w, int op, int dst, int a, int b, int64_t k, bool k
   w->cur = join;
 }
 
-/* A comparison with a float operand: the C condition, computed in the current block, or the
- * primitive's answer on the side path (left in w->res), joining in *join. */
+/* A comparison with a float operand: the C condition, computed in the current block; operands
+ * that are not numbers (or fixnums too large to compare as doubles) go to *bad, where
+ * fcompare_slow leaves the primitive's answer in w->res. */
 static gcc_jit_rvalue *fcompare(lw *w, int op, int a, int b, gcc_jit_block **bad) {
   *bad = newblock(w);
   gcc_jit_rvalue *x = dnum(w, a, w->fa, *bad, true);
@@ -1616,7 +1589,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   w->fa = gcc_jit_function_new_local(w->fn, NULL, w->dbl, "fa");
   w->flag = gcc_jit_function_new_local(w->fn, NULL, w->intt, "flag");
   w->tick = gcc_jit_function_new_local(w->fn, NULL, w->u64, "tick");
-  for (uint32_t i = 0; i < sh->ncode; i++) {
+  for (uint32_t i = 0; i < sh->ncode; i += (uint32_t)step(sh, i, 0).width) {
     int op = INS_OP(sh->code[i]);
     if (op == OP_LOOP || (op == OP_TAILCALL && self_loops(sh, i))) w->has_loops = true;
     if (op == OP_TAILCALL) w->has_tail = true;
@@ -1626,8 +1599,6 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
       for (uint32_t k = 0; k < sh->aux[i]; k++)
         if ((sh->code[i + 1 + k] & 0x80000000u) && (sh->code[i + 1 + k] & 0x7fffffffu) + 1 > w->nfree)
           w->nfree = (sh->code[i + 1 + k] & 0x7fffffffu) + 1;
-    if (op == OP_CLOSURE) i += sh->aux[i];
-    else if (op == OP_PATCH) i++;
   }
   w->fb = gcc_jit_function_new_local(w->fn, NULL, w->dbl, "fb");
   w->argbuf = gcc_jit_function_new_local(w->fn, NULL, gcc_jit_context_new_array_type(ctx, NULL, w->u64, JIT_MAX_ARGS), "argbuf");

@@ -96,12 +96,6 @@ static sx_val rt_restlist(sx_state *S, sx_val *args, uint64_t n) {
   return vm_list_from(S, n, args);
 }
 
-static sx_val rt_flonum(sx_state *S, uint64_t bits) {
-  double d;
-  memcpy(&d, &bits, sizeof d);
-  return vm_flonum(S, d);
-}
-
 static sx_val rt_poll(sx_state *S) {
   vm_poll(S);
   return SX_NIL;
@@ -132,7 +126,6 @@ void jit_rt_init(sx_state *S) {
   S->rt[RT_ENTER] = (void *)rt_enter;
   S->rt[RT_POLL] = (void *)rt_poll;
   S->rt[RT_RESTLIST] = (void *)rt_restlist;
-  S->rt[RT_FLONUM] = (void *)rt_flonum;
   S->rt[RT_POLLN] = (void *)rt_polln;
   S->rt[RT_ALLOC_SMALL] = (void *)rt_alloc_small;
 }

@@ -17,7 +17,6 @@ enum {
   RT_ENTER,     /* (S) -> the entry check failed */
   RT_POLL,      /* (S) -> interrupt / safe point on a back edge */
   RT_RESTLIST,  /* (S, args*, n) -> list of the n arguments */
-  RT_FLONUM,    /* (S, bits) -> a flonum with these double bits */
   RT_POLLN,
   RT_ALLOC_SMALL, /* (S, type) -> a zeroed small object of that type (vm_alloc_small) */     /* (S, n) -> spend n units of fuel, then as RT_POLL if empty or interrupted */
   RT_COUNT

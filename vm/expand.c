@@ -437,6 +437,14 @@ static node *expand_body(cx *c, sx_val body, sx_val whole) {
   return nd;
 }
 
+/* One binding of let form x, as (name) or (name init): a bare name is (name). */
+static sx_val let_binding(cx *c, sx_val x, sx_val bd) {
+  if (sx_is_symbol(bd)) bd = vm_cons(c->S, bd, SX_EMPTY);
+  if (!sx_is_pair(bd) || !sx_is_symbol(sx_car(bd)) || form_length(c, bd) > 2)
+    syntax_error(c, x, "let: bad binding");
+  return bd;
+}
+
 /* (let ((v e) ...) body) ; also named let */
 static node *expand_let(cx *c, sx_val x) {
   size_t n = form_length(c, x);
@@ -451,10 +459,7 @@ static node *expand_let(cx *c, sx_val x) {
     node **inits = cmalloc(c->S, (nb + 1) * sizeof(node *));
     size_t i = 0;
     for (sx_val b = bindings; sx_is_pair(b); b = sx_cdr(b), i++) {
-      sx_val bd = sx_car(b);
-      if (sx_is_symbol(bd)) bd = vm_cons(c->S, bd, SX_EMPTY);
-      if (!sx_is_pair(bd) || !sx_is_symbol(sx_car(bd)) || form_length(c, bd) > 2)
-        syntax_error(c, x, "let: bad binding");
+      sx_val bd = let_binding(c, x, sx_car(b));
       vars = vm_cons(c->S, sx_car(bd), vars);
       inits[i] = form_length(c, bd) == 2 ? expand(c, nth(bd, 1)) : mkconst(c, SX_NIL);
     }
@@ -488,10 +493,7 @@ static node *expand_let(cx *c, sx_val x) {
   nd->nvars = (int)nb;
   size_t i = 0;
   for (sx_val b = second; sx_is_pair(b); b = sx_cdr(b), i++) {
-    sx_val bd = sx_car(b);
-    if (sx_is_symbol(bd)) bd = vm_cons(c->S, bd, SX_EMPTY);
-    if (!sx_is_pair(bd) || !sx_is_symbol(sx_car(bd)) || form_length(c, bd) > 2)
-      syntax_error(c, x, "let: bad binding");
+    sx_val bd = let_binding(c, x, sx_car(b));
     nd->kids[i] = form_length(c, bd) == 2 ? expand_value(c, nth(bd, 1), sx_car(bd), NULL)
                                          : mkconst(c, SX_NIL);
   }

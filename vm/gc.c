@@ -103,40 +103,30 @@ static SX_NORETURN void out_of_memory(sx_state *S, size_t bytes) {
  * lookups (Guile allocates the same way). The list is reachable through the state, so the
  * collector keeps its objects. There is no such list for pointer-free objects: their links
  * would be invisible to the collector, which would then reuse them. */
-void *vm_alloc_small(sx_state *S, int type) {
+static inline void *pop_free(sx_state *S, void **list, size_t size, int type) {
 #if SX_DEBUG_GC_STRESS
   GC_gcollect();
 #endif
-  vm_count_alloc(S, VM_SMALL_BYTES);
-  void *p = S->free_small;
+  vm_count_alloc(S, size);
+  void *p = *list;
   if (SX_UNLIKELY(!p)) {
-    p = GC_malloc_many(VM_SMALL_BYTES);
-    if (!p) out_of_memory(S, VM_SMALL_BYTES);
+    p = GC_malloc_many(size);
+    if (!p) out_of_memory(S, size);
   }
-  S->free_small = GC_NEXT(p);
+  *list = GC_NEXT(p);
   GC_NEXT(p) = NULL;
   ((sx_obj *)p)->type = (uint8_t)type;
   return p;
 }
 
+void *vm_alloc_small(sx_state *S, int type) { return pop_free(S, &S->free_small, VM_SMALL_BYTES, type); }
+
+/* Closures and other objects up to 64 bytes: the same, one list per 16-byte size class. */
 void *vm_alloc_sized(sx_state *S, size_t bytes, int type) {
   if (bytes <= VM_SMALL_BYTES) return vm_alloc_small(S, type);
   int c = VM_SIZED_CLASS(bytes);
   if (c >= VM_SIZED_CLASSES) return vm_alloc(S, bytes, type);
-#if SX_DEBUG_GC_STRESS
-  GC_gcollect();
-#endif
-  size_t size = (size_t)(c + 2) * 16;
-  vm_count_alloc(S, size);
-  void *p = S->free_sized[c];
-  if (SX_UNLIKELY(!p)) {
-    p = GC_malloc_many(size);
-    if (!p) out_of_memory(S, size);
-  }
-  S->free_sized[c] = GC_NEXT(p);
-  GC_NEXT(p) = NULL;
-  ((sx_obj *)p)->type = (uint8_t)type;
-  return p;
+  return pop_free(S, &S->free_sized[c], (size_t)(c + 2) * 16, type);
 }
 
 void *vm_alloc(sx_state *S, size_t bytes, int type) {

@@ -20,14 +20,6 @@ static sx_value host_fail(sx_state *S, int argc, const sx_value *argv, void *ud)
   return sx_raise(S, "%s", msg ? msg : "host-fail");
 }
 
-/* (host-call f args...): f called through sx_call; a failure is raised on unchanged */
-static sx_value host_call(sx_state *S, int argc, const sx_value *argv, void *ud) {
-  (void)ud;
-  sx_value out;
-  if (sx_call(S, argv[0], argc - 1, argv + 1, &out) != SX_OK)
-    return sx_raise_value(S, sx_last_error(S));
-  return out;
-}
 
 /* (host-try thunk): (status message), swallowing whatever the thunk raised */
 static sx_value host_try(sx_state *S, int argc, const sx_value *argv, void *ud) {

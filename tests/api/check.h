@@ -59,6 +59,16 @@ static inline sx_state *open_tier(int native, int caps) {
   return S;
 }
 
+/* host function (host-call f args...): f called through sx_call; a failure is raised on
+ * unchanged */
+static inline sx_value host_call(sx_state *S, int argc, const sx_value *argv, void *ud) {
+  (void)ud;
+  sx_value out;
+  if (sx_call(S, argv[0], argc - 1, argv + 1, &out) != SX_OK)
+    return sx_raise_value(S, sx_last_error(S));
+  return out;
+}
+
 static inline double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

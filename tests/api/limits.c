@@ -22,13 +22,6 @@ static const char *prelude =
     "(define ran-finally false)"
     "(define (spin-with-finally) (try (spin) (catch e :caught) (finally (set! ran-finally true))))";
 
-static sx_value host_call(sx_state *S, int argc, const sx_value *argv, void *ud) {
-  (void)ud;
-  sx_value out;
-  if (sx_call(S, argv[0], argc - 1, argv + 1, &out) != SX_OK)
-    return sx_raise_value(S, sx_last_error(S));
-  return out;
-}
 
 /* answers :swallowed whatever happened to the thunk — limits must still stop the evaluation */
 static sx_value host_swallow(sx_state *S, int argc, const sx_value *argv, void *ud) {
