@@ -114,7 +114,7 @@ sx-jitc: $(JITC_OBJ)
 build/jit/server.o: CFLAGS += -DSX_JITC_DEFAULT='"$(CURDIR)/sx-jitc"'
 # the code generator's identity goes into every shape hash (and so into the on-disk cache's
 # file names): objects compiled by another version of the lowering are never loaded
-CODEGEN_SRC := jit/lower.c jit/jitc.c jit/rt.c jit/rt.h
+CODEGEN_SRC := jit/lower.c jit/jitc.c jit/rt.c jit/rt.h jit/image.c
 CODEGEN_ID  := $(shell cat $(CODEGEN_SRC) 2>/dev/null | cksum | cut -d' ' -f1)
 CFLAGS      += -DSX_CODEGEN_ID=$(CODEGEN_ID)u
 build/jit/worker.o: $(CODEGEN_SRC)
@@ -246,7 +246,7 @@ GROWTH ?= 1000
 SAN_UBSAN    := -g -fno-omit-frame-pointer -fsanitize=undefined -fno-sanitize-recover=undefined
 SAN_ASAN     := -g -fno-omit-frame-pointer -fsanitize=address -fsanitize-ignorelist=tests/fuzz/asan-ignore.txt
 SAN_GCSTRESS := -g -DSX_DEBUG_GC_STRESS=1
-SAN_TESTS    := compiler interrupt prim_spec
+SAN_TESTS    := compiler image interrupt prim_spec
 
 # SX_VARIANT(dir, cc, flags): dir/libsx.a, dir/sx and dir/tests/* from the normal sources
 define SX_VARIANT

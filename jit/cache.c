@@ -357,11 +357,13 @@ static void hot(sx_state *S, sx_proto *p) {
     install(S, e, code);
     return;
   }
-  void *fn, *dl = jit_disk_load(shape, &fn);
-  if (dl) { /* compiled by an earlier run: load it */
-    jit_object *obj = jit_object_loaded(dl, fn);
+  void *fn;
+  jit_image *img = jit_disk_load(shape, &fn);
+  if (img) { /* compiled by an earlier run: load it */
+    jit_object *obj = jit_object_loaded(img);
     code = obj ? jit_store_add(shape, fn, obj) : NULL;
     if (obj) jit_object_unref(obj);
+    else jit_image_free(img);
     if (code) {
       J->disk_hits++;
       if (code->shape != shape) jit_shape_free(shape);

@@ -1,8 +1,9 @@
 /* disk.c — the on-disk code cache (opt-in: --jit-cache-dir=DIR or SX_JIT_CACHE_DIR).
  *
- * Each compiled lambda is kept as DIR/<shape hash>.so beside DIR/<shape hash>.shape, the full
- * shape it was compiled from; a later process that meets an equal shape loads the object with
- * dlopen (tens of microseconds) instead of compiling it (tens of milliseconds). Files are
+ * Each compiled lambda is kept as DIR/<shape hash>.o (.so where the host cannot load objects
+ * itself: image.h) beside DIR/<shape hash>.shape, the full shape it was compiled from; a later
+ * process that meets an equal shape loads the object (tens of microseconds) instead of
+ * compiling it (tens of milliseconds). Files are
  * written under temporary names and renamed into place; a load compares the whole shape, so a
  * hash collision, a truncated or a foreign file is ignored (and removed). The directory must be
  * ours and closed to others (created mode 0700), or the cache stays off with one warning. Its
@@ -10,7 +11,6 @@
  * every load) are removed first. */
 #define _GNU_SOURCE 1
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -67,10 +67,10 @@ static jit_shape *read_shape(const char *path) {
 }
 
 /* The object compiled for shape s, loaded from the cache, or NULL. Sets *fn to its entry. */
-void *jit_disk_load(const jit_shape *s, void **fn) {
+jit_image *jit_disk_load(const jit_shape *s, void **fn) {
   if (!disk_on) return NULL;
   char so[600], sh[600];
-  file_of(so, sizeof so, s->hash, "so");
+  file_of(so, sizeof so, s->hash, JIT_IMAGE_EXT);
   file_of(sh, sizeof sh, s->hash, "shape");
   jit_shape *saved = read_shape(sh);
   if (!saved) return NULL;
@@ -78,17 +78,18 @@ void *jit_disk_load(const jit_shape *s, void **fn) {
   bool same = jit_shape_equal(saved, s);
   jit_shape_free(saved);
   if (!same) return NULL; /* another shape with the same hash: leave it */
-  void *dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-  void *f = dl ? dlsym(dl, "sx_lambda_0") : NULL;
+  char err[200];
+  jit_image *img = jit_image_load(so, err, sizeof err);
+  void *f = img ? jit_image_symbol(img, "sx_lambda_0") : NULL;
   if (!f) {
-    if (dl) dlclose(dl);
+    jit_image_free(img);
     unlink(so); /* truncated or corrupt: compile again */
     unlink(sh);
     return NULL;
   }
   utime(so, NULL); /* recently used */
   *fn = f;
-  return dl;
+  return img;
 }
 
 typedef struct {
@@ -112,7 +113,8 @@ static void prune(void) {
   struct dirent *de;
   while ((de = readdir(d))) {
     size_t len = strlen(de->d_name);
-    if (len < 4 || strcmp(de->d_name + len - 3, ".so")) continue;
+    size_t elen = strlen(JIT_IMAGE_EXT);
+    if (len < elen + 2 || de->d_name[len - elen - 1] != '.' || strcmp(de->d_name + len - elen, JIT_IMAGE_EXT)) continue;
     char path[900];
     snprintf(path, sizeof path, "%s/%s", cache_dir, de->d_name);
     struct stat st;
@@ -135,8 +137,8 @@ static void prune(void) {
     char path[900];
     snprintf(path, sizeof path, "%s/%s", cache_dir, es[i].name);
     unlink(path);
-    size_t len = strlen(path);
-    snprintf(path + len - 3, sizeof path - len + 3, ".shape");
+    size_t len = strlen(path) - strlen(JIT_IMAGE_EXT);
+    snprintf(path + len, sizeof path - len, "shape");
     unlink(path);
     total -= es[i].size;
   }
@@ -149,7 +151,7 @@ const char *jit_disk_store(const jit_shape *s, const char *compiled, char *out, 
   if (!disk_on) return compiled;
   pthread_mutex_lock(&disk_lock);
   char sh[600], tmp[640];
-  file_of(out, n, s->hash, "so");
+  file_of(out, n, s->hash, JIT_IMAGE_EXT);
   file_of(sh, sizeof sh, s->hash, "shape");
   snprintf(tmp, sizeof tmp, "%s.%d.tmp", sh, (int)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "../vm/state.h"
+#include "image.h"
 #include "jit.h"
 
 /* What compiled code depends on, copied off the GC heap on the VM thread: the worker never
@@ -25,7 +26,7 @@ typedef struct jit_shape {
 /* One libgccjit result (one compile, possibly of a batch): released when its last code goes
  * and no native frame can be running it. */
 typedef struct jit_object {
-  void *dl; /* the shared object the compile server wrote, loaded */
+  jit_image *img; /* the object the compile server wrote, loaded */
   int refs;
   size_t code_bytes;
   uintptr_t lo, hi; /* address range of its mappings: a return address in it means live */

@@ -10,7 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "image.h"
 #include "wire.h"
+
+/* A relocatable object where the host loads it itself (image.c): no link step, which is half
+ * the fixed cost of a compile. */
+#if JIT_IMAGE_RELOCATABLE
+#define JIT_OUTPUT_KIND GCC_JIT_OUTPUT_KIND_OBJECT_FILE
+#else
+#define JIT_OUTPUT_KIND GCC_JIT_OUTPUT_KIND_DYNAMIC_LIBRARY
+#endif
 
 SX_INTERNAL bool jit_lower(gcc_jit_context *ctx, const jit_shape *shape, const char *name);
 SX_INTERNAL void jit_context_options(gcc_jit_context *ctx);
@@ -54,7 +63,7 @@ int main(int argc, char **argv) {
     int32_t status = 0;
     const char *err = "";
     if (nok) {
-      gcc_jit_context_compile_to_file(ctx, GCC_JIT_OUTPUT_KIND_DYNAMIC_LIBRARY, path);
+      gcc_jit_context_compile_to_file(ctx, JIT_OUTPUT_KIND, path);
       const char *e = gcc_jit_context_get_first_error(ctx);
       if (e) status = 1, err = e;
     }

@@ -4,13 +4,12 @@
  * compile even for a one-line function with its GC parameters tuned, so a process compiling
  * 20,000 lambdas would grow by ~400 MB. SX therefore never runs libgccjit in the host: the
  * worker thread starts the compile server sx-jitc (posix_spawn, pipes on its standard input
- * and output), sends it batches of shapes, and dlopens the shared object it writes into a
- * private directory (mode 0700), unlinking the file at once. The server is replaced every
+ * and output), sends it batches of shapes, and loads the object it writes into a private
+ * directory (mode 0700; image.c), unlinking the file at once. The server is replaced every
  * JIT_SERVER_COMPILES compiles, bounding its leak; if it crashes or its as/ld are killed, the
  * lambdas are retried later. If sx-jitc cannot be started (not installed, libgccjit or binutils
  * missing), the native tier switches itself off with one warning. */
 #define _GNU_SOURCE 1
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -177,7 +176,7 @@ static bool exchange(jit_job **jobs, int n) {
     return false;
   }
   char path[600];
-  snprintf(path, sizeof path, "%s/sx-jit-%lu.so", dir, ++file_counter);
+  snprintf(path, sizeof path, "%s/sx-jit-%lu.%s", dir, ++file_counter, JIT_IMAGE_EXT);
   uint32_t nn = (uint32_t)n, plen = (uint32_t)strlen(path);
   bool ok = jit_write_all(to_server, &nn, sizeof nn) && jit_write_all(to_server, &plen, sizeof plen) &&
             jit_write_all(to_server, path, plen);
@@ -225,20 +224,22 @@ static bool exchange(jit_job **jobs, int n) {
   }
   char kept[600];
   const char *load = n == 1 ? jit_disk_store(jobs[0]->shape, path, kept, sizeof kept) : path;
-  void *dl = dlopen(load, RTLD_NOW | RTLD_LOCAL);
-  if (load == path) unlink(path); /* mapped now; nothing is left on disk */
-  if (!dl) {
-    for (int i = 0; i < n; i++) snprintf(jobs[i]->err, sizeof jobs[i]->err, "dlopen: %s", dlerror());
+  char why[160];
+  jit_image *img = jit_image_load(load, why, sizeof why);
+  if (load == path) unlink(path); /* loaded now; nothing is left on disk */
+  jit_object *obj = img ? calloc(1, sizeof(jit_object)) : NULL;
+  if (!obj) {
+    for (int i = 0; i < n; i++) snprintf(jobs[i]->err, sizeof jobs[i]->err, "load: %s", img ? "out of memory" : why);
+    jit_image_free(img);
     return true;
   }
-  jit_object *obj = calloc(1, sizeof(jit_object));
-  obj->dl = dl;
+  obj->img = img;
   int got = 0;
   for (int i = 0; i < n; i++) {
     if (!lowered[i]) continue;
     char name[32];
     snprintf(name, sizeof name, "sx_lambda_%d", i);
-    jobs[i]->fn = dlsym(dl, name);
+    jobs[i]->fn = jit_image_symbol(img, name);
     if (jobs[i]->fn) {
       jobs[i]->obj = obj;
       got++;
@@ -247,12 +248,10 @@ static bool exchange(jit_job **jobs, int n) {
     }
   }
   if (!got) {
-    dlclose(dl);
+    jit_image_free(img);
     free(obj);
     return true;
   }
   jit_object_adopt(obj, jobs, n);
   return true;
 }
-
-void jit_server_release(void *dl) { dlclose(dl); }

@@ -5,7 +5,6 @@
 #include "worker.h"
 
 SX_INTERNAL bool jit_server_compile(jit_job **jobs, int n);
-SX_INTERNAL void jit_server_release(void *dl);
 SX_INTERNAL bool jit_server_usable(void);
 SX_INTERNAL void jit_server_forget(void); /* in a forked child */
 SX_INTERNAL void jit_server_warm(void); /* worker thread: start the server if it is not running */

@@ -10,9 +10,7 @@
  *
  * This file and cache.c hold the process-wide state libgccjit and threads force on us. */
 #define _GNU_SOURCE 1
-#include <dlfcn.h>
 #include <gc/gc.h>
-#include <link.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,7 +209,7 @@ void jit_release_graveyard(const void *stack_lo, const void *stack_hi) {
       g->next_dead = keep;
       keep = g;
     } else {
-      jit_server_release(g->dl);
+      jit_image_free(g->img);
       free(g);
       released++;
     }
@@ -243,53 +241,10 @@ bool jit_is_code_object(const char *path) {
 
 /* ---- compiling ---------------------------------------------------------------------------- */
 
-typedef struct {
-  uintptr_t addr;
-  size_t bytes;
-  uintptr_t lo, hi;
-} map_query;
-
-static int find_object(struct dl_phdr_info *info, size_t size, void *data) {
-  (void)size;
-  map_query *q = data;
-  size_t total = 0;
-  bool mine = false;
-  uintptr_t min = UINTPTR_MAX, max = 0;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_LOAD) continue;
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-    total += (ph->p_memsz + 4095) & ~(size_t)4095;
-    if (q->addr >= lo && q->addr < hi) mine = true;
-    if (lo < min) min = lo;
-    if (hi > max) max = hi;
-  }
-  if (mine) {
-    q->bytes = total;
-    q->lo = min;
-    q->hi = max;
-    return 1;
-  }
-  return 0;
-}
-
-/* Mapped size and address range of the loaded object holding fn. */
-static void locate_object(jit_object *obj, void *fn) {
-  map_query q = {(uintptr_t)fn, 0, 0, 0};
-  dl_iterate_phdr(find_object, &q);
-  obj->code_bytes = q.bytes;
-  obj->lo = q.lo;
-  obj->hi = q.hi;
-}
-
 /* Accounts a loaded object holding the code of the jobs that have fn set: one reference per
  * job until the VM thread installs or drops it. */
 void jit_object_adopt(jit_object *obj, jit_job **jobs, int n) {
-  for (int i = 0; i < n; i++)
-    if (jobs[i]->fn) {
-      locate_object(obj, jobs[i]->fn);
-      break;
-    }
+  jit_image_extent(obj->img, &obj->lo, &obj->hi, &obj->code_bytes);
   pthread_mutex_lock(&lock);
   store_code_bytes += obj->code_bytes;
   for (int i = 0; i < n; i++)
@@ -297,12 +252,12 @@ void jit_object_adopt(jit_object *obj, jit_job **jobs, int n) {
   pthread_mutex_unlock(&lock);
 }
 
-/* An object loaded from the disk cache holding fn: one reference, for the caller. */
-jit_object *jit_object_loaded(void *dl, void *fn) {
+/* An object loaded from the disk cache: one reference, for the caller. */
+jit_object *jit_object_loaded(jit_image *img) {
   jit_object *obj = calloc(1, sizeof(jit_object));
   if (!obj) return NULL;
-  obj->dl = dl;
-  locate_object(obj, fn);
+  obj->img = img;
+  jit_image_extent(img, &obj->lo, &obj->hi, &obj->code_bytes);
   pthread_mutex_lock(&lock);
   store_code_bytes += obj->code_bytes;
   obj->refs = 1;

@@ -1,0 +1,477 @@
+/* image.c — loads the compile server's output into executable memory.
+ *
+ * On x86-64 sx-jitc writes a relocatable object (.o), not a shared library: libgccjit's link
+ * step (its driver running collect2 and ld) is half the fixed cost of a compile (measured: a
+ * one-line function takes ~20 ms to a .so and ~10 ms to a .o). The host then does the little
+ * that ld and ld.so would have done: it maps the allocated sections into one private region,
+ * applies the relocations GCC emits, and makes the code read-only and executable (never
+ * writable and executable at once). Neither the dynamic linker's list of objects nor Boehm's
+ * root sets ever see the region. Unwind tables (.eh_frame) are not loaded: nothing unwinds
+ * through compiled SX code (errors leave it by longjmp).
+ *
+ * Everything read from the file is checked against the file's bounds: a truncated or foreign
+ * file in the disk cache is an error, never a crash. Elsewhere this file wraps dlopen. */
+#define _GNU_SOURCE 1
+#include "image.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if JIT_IMAGE_RELOCATABLE
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+#define MAX_FILE (64u << 20)
+#define STUB_BYTES 16 /* jmp *0(%rip); .quad target; padding */
+
+typedef struct {
+  char *name;
+  void *addr;
+} image_sym;
+
+struct jit_image {
+  uint8_t *base;
+  size_t size;
+  image_sym *syms;
+  int nsyms;
+};
+
+/* What loading one file needs to remember: the file, where each section went, and for each
+ * symbol its address and, when a relocation needs one, its GOT slot or call stub. */
+typedef struct {
+  const uint8_t *file;
+  size_t len;
+  const Elf64_Ehdr *eh;
+  const Elf64_Shdr *sh;
+  uint8_t **where;   /* per section: its address in the image, NULL when not loaded */
+  const Elf64_Sym *symtab;
+  size_t nsym;
+  const char *strtab;
+  size_t strtab_len;
+  int symtab_index;
+  uint64_t *value; /* per symbol: resolved address */
+  int32_t *got;    /* per symbol: GOT slot index + 1, 0 for none */
+  int32_t *stub;   /* per symbol: call stub index + 1, 0 for none */
+  uint8_t *used;   /* per symbol: a relocation refers to it */
+  uint8_t *got_base;
+  int ngot, nstub;
+  char *err;
+  size_t errlen;
+} loader;
+
+static bool fail(loader *L, const char *fmt, const char *detail) {
+  snprintf(L->err, L->errlen, fmt, detail);
+  return false;
+}
+
+static bool in_file(const loader *L, uint64_t off, uint64_t size) {
+  return off <= L->len && size <= L->len - off;
+}
+
+static const char *section_name(const loader *L, int i) {
+  const Elf64_Shdr *names = &L->sh[L->eh->e_shstrndx];
+  uint32_t n = L->sh[i].sh_name;
+  if (names->sh_type != SHT_STRTAB || !in_file(L, names->sh_offset, names->sh_size) || n >= names->sh_size)
+    return "";
+  const char *s = (const char *)L->file + names->sh_offset + n;
+  return memchr(s, 0, names->sh_size - n) ? s : "";
+}
+
+static const char *symbol_name(const loader *L, const Elf64_Sym *s) {
+  if (s->st_name >= L->strtab_len) return NULL;
+  const char *p = L->strtab + s->st_name;
+  return memchr(p, 0, L->strtab_len - s->st_name) ? p : NULL;
+}
+
+/* Sections that become part of the image: allocated code and data, not notes or unwind tables. */
+static bool loaded(const loader *L, int i) {
+  const Elf64_Shdr *s = &L->sh[i];
+  if (!(s->sh_flags & SHF_ALLOC) || (s->sh_type != SHT_PROGBITS && s->sh_type != SHT_NOBITS)) return false;
+  const char *name = section_name(L, i);
+  return strcmp(name, ".eh_frame") != 0;
+}
+
+static bool check_headers(loader *L) {
+  if (L->len < sizeof(Elf64_Ehdr)) return fail(L, "%s", "not an object file (too short)");
+  const Elf64_Ehdr *eh = L->eh = (const Elf64_Ehdr *)L->file;
+  if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_type != ET_REL || eh->e_machine != EM_X86_64)
+    return fail(L, "%s", "not an x86-64 relocatable object");
+  if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shnum == 0 || eh->e_shstrndx >= eh->e_shnum ||
+      !in_file(L, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)) || eh->e_shoff % 8)
+    return fail(L, "%s", "bad section headers");
+  L->sh = (const Elf64_Shdr *)(L->file + eh->e_shoff);
+  for (int i = 0; i < eh->e_shnum; i++) {
+    const Elf64_Shdr *s = &L->sh[i];
+    if (s->sh_type != SHT_NOBITS && s->sh_type != SHT_NULL && !in_file(L, s->sh_offset, s->sh_size))
+      return fail(L, "section %s lies outside the file", section_name(L, i));
+    if (s->sh_addralign > PAGE || (s->sh_addralign & (s->sh_addralign - 1)))
+      return fail(L, "section %s has an unsupported alignment", section_name(L, i));
+    if (s->sh_type == SHT_SYMTAB) {
+      if (L->symtab) return fail(L, "%s", "more than one symbol table");
+      if (s->sh_entsize != sizeof(Elf64_Sym) || s->sh_offset % 8 || s->sh_link >= eh->e_shnum ||
+          L->sh[s->sh_link].sh_type != SHT_STRTAB)
+        return fail(L, "%s", "bad symbol table");
+      L->symtab = (const Elf64_Sym *)(L->file + s->sh_offset);
+      L->nsym = s->sh_size / sizeof(Elf64_Sym);
+      L->strtab = (const char *)L->file + L->sh[s->sh_link].sh_offset;
+      L->strtab_len = L->sh[s->sh_link].sh_size;
+      L->symtab_index = i;
+    }
+    if (s->sh_type == SHT_RELA && (s->sh_entsize != sizeof(Elf64_Rela) || s->sh_offset % 8))
+      return fail(L, "%s", "bad relocation section");
+    if (s->sh_type == SHT_REL) return fail(L, "%s", "REL relocations are not used on x86-64");
+  }
+  if (!L->symtab) return fail(L, "%s", "no symbol table");
+  return true;
+}
+
+static bool is_got_reloc(uint32_t type) {
+  return type == R_X86_64_GOTPCREL || type == R_X86_64_GOTPCRELX || type == R_X86_64_REX_GOTPCRELX;
+}
+
+/* Relocation sections that apply to a loaded section, against our symbol table. */
+static bool applies(const loader *L, int i) {
+  const Elf64_Shdr *s = &L->sh[i];
+  return s->sh_type == SHT_RELA && s->sh_info < L->eh->e_shnum && L->where[s->sh_info] &&
+         (int)s->sh_link == L->symtab_index;
+}
+
+/* First pass over the relocations: which symbols need a GOT slot or (undefined ones called
+ * directly, which may live more than 2 GB away) a stub. */
+static bool count_slots(loader *L) {
+  for (int i = 0; i < L->eh->e_shnum; i++) {
+    if (!applies(L, i)) continue;
+    const Elf64_Rela *r = (const Elf64_Rela *)(L->file + L->sh[i].sh_offset);
+    size_t n = L->sh[i].sh_size / sizeof(Elf64_Rela);
+    for (size_t k = 0; k < n; k++) {
+      uint32_t sym = ELF64_R_SYM(r[k].r_info), type = ELF64_R_TYPE(r[k].r_info);
+      if (sym >= L->nsym) return fail(L, "%s", "relocation against a missing symbol");
+      L->used[sym] = 1;
+      if (is_got_reloc(type) && !L->got[sym]) L->got[sym] = ++L->ngot;
+      const char *name = symbol_name(L, &L->symtab[sym]);
+      bool undefined = L->symtab[sym].st_shndx == SHN_UNDEF && sym != 0 && name &&
+                       strcmp(name, "_GLOBAL_OFFSET_TABLE_") != 0;
+      if (undefined && (type == R_X86_64_PLT32 || type == R_X86_64_PC32) && !L->stub[sym])
+        L->stub[sym] = ++L->nstub;
+    }
+  }
+  return true;
+}
+
+static bool resolve_symbols(loader *L) {
+  for (size_t i = 1; i < L->nsym; i++) {
+    const Elf64_Sym *s = &L->symtab[i];
+    uint16_t shndx = s->st_shndx;
+    if (shndx == SHN_ABS) {
+      L->value[i] = s->st_value;
+    } else if (shndx == SHN_UNDEF) {
+      if (!L->used[i]) continue; /* the assembler lists _GLOBAL_OFFSET_TABLE_ whenever the GOT is used */
+      const char *name = symbol_name(L, s);
+      if (!name) return fail(L, "%s", "bad symbol name");
+      if (!strcmp(name, "_GLOBAL_OFFSET_TABLE_")) {
+        L->value[i] = (uint64_t)(uintptr_t)L->got_base;
+        continue;
+      }
+      /* only what GCC may call on its own (memcpy, memset, libm): compiled code reaches the
+         runtime through the table in the state, never by name */
+      void *addr = dlsym(RTLD_DEFAULT, name);
+      if (!addr && ELF64_ST_BIND(s->st_info) != STB_WEAK)
+        return fail(L, "undefined symbol %s", name);
+      L->value[i] = (uint64_t)(uintptr_t)addr;
+    } else if (shndx >= L->eh->e_shnum) {
+      return fail(L, "%s", "symbol in a reserved or missing section (common symbols are not used)");
+    } else if (L->where[shndx]) {
+      if (s->st_value > L->sh[shndx].sh_size) return fail(L, "%s", "symbol outside its section");
+      L->value[i] = (uint64_t)(uintptr_t)L->where[shndx] + s->st_value;
+    } /* else in a section that is not loaded (unwind tables): apply refuses relocations to it */
+  }
+  return true;
+}
+
+static bool apply(loader *L, uint8_t *got_base, uint8_t *stub_base) {
+  for (int i = 0; i < L->eh->e_shnum; i++) {
+    if (!applies(L, i)) continue;
+    const Elf64_Shdr *target = &L->sh[L->sh[i].sh_info];
+    if (target->sh_type == SHT_NOBITS) return fail(L, "%s", "relocation in a section without contents");
+    uint8_t *sec = L->where[L->sh[i].sh_info];
+    const Elf64_Rela *r = (const Elf64_Rela *)(L->file + L->sh[i].sh_offset);
+    size_t n = L->sh[i].sh_size / sizeof(Elf64_Rela);
+    for (size_t k = 0; k < n; k++) {
+      uint32_t sym = ELF64_R_SYM(r[k].r_info), type = ELF64_R_TYPE(r[k].r_info);
+      int width = type == R_X86_64_64 || type == R_X86_64_PC64 || type == R_X86_64_GOTPC64 ||
+                          type == R_X86_64_GOTOFF64 ? 8 : 4;
+      if (type == R_X86_64_NONE) continue;
+      if (r[k].r_offset > target->sh_size || target->sh_size - r[k].r_offset < (uint64_t)width)
+        return fail(L, "%s", "relocation outside its section");
+      const Elf64_Sym *s = &L->symtab[sym];
+      if (sym && s->st_shndx != SHN_UNDEF && s->st_shndx != SHN_ABS && !L->where[s->st_shndx])
+        return fail(L, "relocation against unloaded section %s", section_name(L, s->st_shndx));
+      uint8_t *at = sec + r[k].r_offset;
+      uint64_t S = L->value[sym], P = (uint64_t)(uintptr_t)at;
+      int64_t A = r[k].r_addend, v;
+      switch (type) {
+      case R_X86_64_64: v = (int64_t)(S + A); break;
+      case R_X86_64_PC64: v = (int64_t)(S + A - P); break;
+      case R_X86_64_PC32:
+      case R_X86_64_PLT32:
+        if (L->stub[sym]) S = (uint64_t)(uintptr_t)(stub_base + (L->stub[sym] - 1) * STUB_BYTES);
+        v = (int64_t)(S + A - P);
+        break;
+      case R_X86_64_GOTPCREL:
+      case R_X86_64_GOTPCRELX:
+      case R_X86_64_REX_GOTPCRELX:
+        v = (int64_t)((uint64_t)(uintptr_t)(got_base + (L->got[sym] - 1) * 8) + A - P);
+        break;
+      case R_X86_64_GOTPC32:
+      case R_X86_64_GOTPC64: v = (int64_t)((uint64_t)(uintptr_t)got_base + A - P); break;
+      case R_X86_64_GOTOFF64: v = (int64_t)(S + A - (uint64_t)(uintptr_t)got_base); break;
+      case R_X86_64_32:
+      case R_X86_64_32S:
+        v = (int64_t)(S + A);
+        if (type == R_X86_64_32 ? (uint64_t)v > UINT32_MAX : v != (int32_t)v)
+          return fail(L, "%s", "absolute 32-bit relocation out of range (code must be position-independent)");
+        break;
+      default: {
+        char t[16];
+        snprintf(t, sizeof t, "%u", type);
+        return fail(L, "unsupported relocation type %s", t);
+      }
+      }
+      if (width == 8) {
+        memcpy(at, &v, 8);
+      } else {
+        bool pc = type != R_X86_64_32 && type != R_X86_64_32S; /* checked above */
+        if (pc && v != (int32_t)v) return fail(L, "%s", "relative relocation out of range");
+        uint32_t w = (uint32_t)v;
+        memcpy(at, &w, 4);
+      }
+    }
+  }
+  for (size_t i = 0; i < L->nsym; i++) {
+    if (L->got[i]) memcpy(got_base + (L->got[i] - 1) * 8, &L->value[i], 8);
+    if (L->stub[i]) {
+      uint8_t *st = stub_base + (L->stub[i] - 1) * STUB_BYTES;
+      static const uint8_t jmp[6] = {0xff, 0x25, 0, 0, 0, 0}; /* jmp *0(%rip) */
+      memcpy(st, jmp, 6);
+      memcpy(st + 6, &L->value[i], 8);
+      memset(st + 14, 0xcc, STUB_BYTES - 14);
+    }
+  }
+  return true;
+}
+
+static size_t align_up(size_t v, size_t a) { return a > 1 ? (v + a - 1) & ~(a - 1) : v; }
+
+static bool collect_globals(loader *L, jit_image *im) {
+  int n = 0;
+  for (size_t i = 1; i < L->nsym; i++)
+    if (ELF64_ST_BIND(L->symtab[i].st_info) == STB_GLOBAL && ELF64_ST_TYPE(L->symtab[i].st_info) == STT_FUNC &&
+        L->symtab[i].st_shndx != SHN_UNDEF)
+      n++;
+  im->syms = calloc(n ? n : 1, sizeof(image_sym));
+  if (!im->syms) return fail(L, "%s", "out of memory");
+  for (size_t i = 1; i < L->nsym; i++) {
+    const Elf64_Sym *s = &L->symtab[i];
+    if (ELF64_ST_BIND(s->st_info) != STB_GLOBAL || ELF64_ST_TYPE(s->st_info) != STT_FUNC ||
+        s->st_shndx == SHN_UNDEF)
+      continue;
+    const char *name = symbol_name(L, s);
+    if (!name || !L->value[i]) continue;
+    im->syms[im->nsyms].name = strdup(name);
+    if (!im->syms[im->nsyms].name) return fail(L, "%s", "out of memory");
+    im->syms[im->nsyms++].addr = (void *)(uintptr_t)L->value[i];
+  }
+  return true;
+}
+
+/* Lays the loaded sections out, code first, then (from a fresh page) read-only and writable
+ * data; maps, relocates and protects them. */
+static jit_image *load(loader *L) {
+  if (!check_headers(L)) return NULL;
+  int nsec = L->eh->e_shnum;
+  size_t *off = calloc(nsec, sizeof(size_t));
+  L->where = calloc(nsec, sizeof(uint8_t *));
+  L->value = calloc(L->nsym, sizeof(uint64_t));
+  L->got = calloc(L->nsym, sizeof(int32_t));
+  L->stub = calloc(L->nsym, sizeof(int32_t));
+  L->used = calloc(L->nsym, 1);
+  jit_image *im = calloc(1, sizeof(jit_image));
+  bool ok = off && L->where && L->value && L->got && L->stub && L->used && im;
+  if (!ok) fail(L, "%s", "out of memory");
+  size_t text = 0, data = 0;
+  bool writable = false;
+  for (int pass = 0; ok && pass < 2; pass++)
+    for (int i = 0; i < nsec; i++) {
+      if (!loaded(L, i) || ((L->sh[i].sh_flags & SHF_EXECINSTR) != 0) != (pass == 0)) continue;
+      size_t *end = pass == 0 ? &text : &data;
+      *end = align_up(*end, L->sh[i].sh_addralign);
+      off[i] = *end;
+      *end += L->sh[i].sh_size;
+      if (L->sh[i].sh_flags & SHF_WRITE) writable = true;
+      L->where[i] = (uint8_t *)1; /* placed; the real address once mapped */
+    }
+  ok = ok && count_slots(L);
+  size_t stubs = align_up(text, 16), got = align_up(data, 8);
+  size_t text_pages = align_up(stubs + (size_t)L->nstub * STUB_BYTES, PAGE);
+  size_t data_pages = align_up(got + (size_t)L->ngot * 8, PAGE);
+  uint8_t *base = MAP_FAILED;
+  if (ok && text == 0) ok = fail(L, "%s", "no code in the object");
+  if (ok) {
+    base = mmap(NULL, text_pages + data_pages, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) ok = fail(L, "%s", "cannot map memory for the code");
+  }
+  if (ok) {
+    im->base = base;
+    im->size = text_pages + data_pages;
+    for (int i = 0; i < nsec; i++) {
+      if (!L->where[i]) continue;
+      bool code = (L->sh[i].sh_flags & SHF_EXECINSTR) != 0;
+      L->where[i] = base + (code ? 0 : text_pages) + off[i];
+      if (L->sh[i].sh_type == SHT_PROGBITS) memcpy(L->where[i], L->file + L->sh[i].sh_offset, L->sh[i].sh_size);
+    }
+    L->got_base = base + text_pages + got;
+    ok = resolve_symbols(L) && apply(L, L->got_base, base + stubs) && collect_globals(L, im);
+  }
+  if (ok && (mprotect(base, text_pages, PROT_READ | PROT_EXEC) != 0 ||
+             (data_pages && mprotect(base + text_pages, data_pages, writable ? PROT_READ | PROT_WRITE : PROT_READ) != 0)))
+    ok = fail(L, "%s", "cannot protect the code");
+  free(off);
+  free(L->where);
+  free(L->value);
+  free(L->got);
+  free(L->stub);
+  free(L->used);
+  if (!ok && im) {
+    if (base != MAP_FAILED) im->base = base, im->size = text_pages + data_pages;
+    jit_image_free(im);
+    im = NULL;
+  }
+  return im;
+}
+
+jit_image *jit_image_load(const char *path, char *err, size_t errlen) {
+  loader L = {0};
+  L.err = err;
+  L.errlen = errlen;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > MAX_FILE) {
+    fail(&L, "%s", fd < 0 ? "cannot open the compiled object" : "compiled object missing or too large");
+    if (fd >= 0) close(fd);
+    return NULL;
+  }
+  uint8_t *buf = malloc((size_t)st.st_size);
+  size_t got = 0;
+  while (buf && got < (size_t)st.st_size) {
+    ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  close(fd);
+  jit_image *im = NULL;
+  if (!buf || got != (size_t)st.st_size) {
+    fail(&L, "%s", "cannot read the compiled object");
+  } else {
+    L.file = buf;
+    L.len = got;
+    im = load(&L);
+  }
+  free(buf);
+  return im;
+}
+
+void *jit_image_symbol(const jit_image *im, const char *name) {
+  for (int i = 0; i < im->nsyms; i++)
+    if (!strcmp(im->syms[i].name, name)) return im->syms[i].addr;
+  return NULL;
+}
+
+void jit_image_extent(const jit_image *im, uintptr_t *lo, uintptr_t *hi, size_t *bytes) {
+  *lo = (uintptr_t)im->base;
+  *hi = (uintptr_t)im->base + im->size;
+  *bytes = im->size;
+}
+
+void jit_image_free(jit_image *im) {
+  if (!im) return;
+  if (im->base) munmap(im->base, im->size);
+  for (int i = 0; i < im->nsyms; i++) free(im->syms[i].name);
+  free(im->syms);
+  free(im);
+}
+
+#else /* a shared object, loaded by the dynamic linker */
+
+#include <link.h>
+
+struct jit_image {
+  void *dl;
+  uintptr_t lo, hi;
+  size_t bytes;
+};
+
+typedef struct {
+  uintptr_t l_addr;
+  jit_image *im;
+} extent_query;
+
+static int find_extent(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  extent_query *q = data;
+  if (info->dlpi_addr != q->l_addr) return 0;
+  uintptr_t min = UINTPTR_MAX, max = 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD) continue;
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+    q->im->bytes += (ph->p_memsz + 4095) & ~(size_t)4095;
+    if (lo < min) min = lo;
+    if (hi > max) max = hi;
+  }
+  q->im->lo = min;
+  q->im->hi = max;
+  return 1;
+}
+
+jit_image *jit_image_load(const char *path, char *err, size_t errlen) {
+  jit_image *im = calloc(1, sizeof(jit_image));
+  if (!im) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  im->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!im->dl) {
+    snprintf(err, errlen, "dlopen: %s", dlerror());
+    free(im);
+    return NULL;
+  }
+  struct link_map *lm = NULL;
+  if (dlinfo(im->dl, RTLD_DI_LINKMAP, &lm) == 0 && lm) {
+    extent_query q = {lm->l_addr, im};
+    dl_iterate_phdr(find_extent, &q);
+  }
+  return im;
+}
+
+void *jit_image_symbol(const jit_image *im, const char *name) { return dlsym(im->dl, name); }
+
+void jit_image_extent(const jit_image *im, uintptr_t *lo, uintptr_t *hi, size_t *bytes) {
+  *lo = im->lo;
+  *hi = im->hi;
+  *bytes = im->bytes;
+}
+
+void jit_image_free(jit_image *im) {
+  if (!im) return;
+  dlclose(im->dl);
+  free(im);
+}
+
+#endif

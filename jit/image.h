@@ -1,0 +1,32 @@
+/* image.h — compiled code loaded into the host: the compile server's output file made
+ * executable (image.c). */
+#ifndef SX_JIT_IMAGE_H
+#define SX_JIT_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../vm/config.h"
+
+/* What sx-jitc writes: a relocatable object where image.c can load one itself (x86-64), a
+ * shared object for dlopen elsewhere. Part of the file names in the disk cache. */
+#if defined(__x86_64__) && defined(__ELF__)
+#define JIT_IMAGE_RELOCATABLE 1
+#define JIT_IMAGE_EXT "o"
+#else
+#define JIT_IMAGE_RELOCATABLE 0
+#define JIT_IMAGE_EXT "so"
+#endif
+
+typedef struct jit_image jit_image;
+
+/* Loads the file at path; NULL with a reason in err when it is not a loadable object. */
+SX_INTERNAL jit_image *jit_image_load(const char *path, char *err, size_t errlen);
+/* The address of the global function name in the image, or NULL. */
+SX_INTERNAL void *jit_image_symbol(const jit_image *im, const char *name);
+/* The address range the image occupies and the bytes it maps. */
+SX_INTERNAL void jit_image_extent(const jit_image *im, uintptr_t *lo, uintptr_t *hi, size_t *bytes);
+SX_INTERNAL void jit_image_free(jit_image *im);
+
+#endif
