@@ -243,6 +243,7 @@ void jit_job_done(jit_job *j) {
   S->jit->done = j;
   S->jit->inflight--;
   __atomic_fetch_or(&S->interrupt, 2, __ATOMIC_SEQ_CST); /* ask for a safe point */
+  vm_trip_native_limit(S);
   pthread_cond_broadcast(&S->jit->idle);
   pthread_mutex_unlock(jit_lock());
 }
@@ -451,7 +452,7 @@ sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc, sx_val 
 
 /* ---- states ------------------------------------------------------------------------------------ */
 
-void jit_restore_stack_limit(sx_state *S) { (void)S; }
+void jit_restore_stack_limit(sx_state *S) { vm_sync_native_limit(S); }
 
 void jit_open(sx_state *S) {
   jit_worker_init();

@@ -372,16 +372,15 @@ static gcc_jit_rvalue *ticks_used(lw *w) {
   return bin(w, GCC_JIT_BINARY_OP_MINUS, k64(w, JIT_TICK), rv(w->tick));
 }
 
-/* On a back edge: spend fuel and let an interrupt (or a requested safe point) in. */
+/* On a back edge: spend fuel. Every JIT_TICK rounds the runtime charges it and looks at the
+ * interrupt flag, the deadline and finished compiles. No flag is read per round: an interrupt
+ * or a safe-point request also trips the entry check of every compiled call (native_limit),
+ * so a loop sees it within JIT_TICK rounds, or at its next call. */
 static void poll_point(lw *w) {
-  read_flag(w);
   assign(w, w->tick, bin(w, GCC_JIT_BINARY_OP_MINUS, rv(w->tick), k64(w, 1)));
   gcc_jit_rvalue *empty = cmp(w, GCC_JIT_COMPARISON_EQ, rv(w->tick), k64(w, 0));
   gcc_jit_block *call = newblock(w), *on = newblock(w);
-  gcc_jit_block_end_with_conditional(
-      w->cur, NULL,
-      expect(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt, empty, flag_raised(w)), 0),
-      call, on);
+  gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, empty, 0), call, on);
   w->cur = call;
   gcc_jit_rvalue *args[2] = {w->S, ticks_used(w)};
   note_self(w);
@@ -1619,7 +1618,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
     gcc_jit_rvalue *fa_args[1] = {gcc_jit_context_new_rvalue_from_int(ctx, gcc_jit_context_get_type(ctx, GCC_JIT_TYPE_UNSIGNED_INT), 0)};
     gcc_jit_rvalue *frame = gcc_jit_context_new_bitcast(ctx, NULL, gcc_jit_context_new_call(ctx, NULL, w->b_frame, 1, fa_args), w->u64);
 #endif
-    gcc_jit_rvalue *limit = rv(sfield(w, offsetof(sx_state, cstack_limit)));
+    gcc_jit_rvalue *limit = rv(sfield(w, offsetof(sx_state, native_limit)));
     rare_call(w, cmp(w, GCC_JIT_COMPARISON_LT, frame, limit), RT_ENTER);
     /* consts = self->proto->consts */
     gcc_jit_lvalue *consts = gcc_jit_function_new_local(w->fn, NULL, w->u64p, "consts");

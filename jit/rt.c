@@ -85,8 +85,8 @@ static sx_val rt_call(sx_state *S, sx_val fn, uint64_t argc, sx_val *args) {
 /* Entry check failed: the C stack is nearly exhausted, or someone asked for a safe point by
  * moving the limit (interrupts, finished compiles). */
 static sx_val rt_enter(sx_state *S) {
-  jit_restore_stack_limit(S);
   vm_poll(S);
+  jit_restore_stack_limit(S);
   char here;
   if (&here < S->cstack_limit) vm_error(S, "stack overflow (recursion too deep)");
   return SX_NIL;

@@ -78,7 +78,7 @@ void jit_shape_free(jit_shape *s) {
  * fields). */
 uint64_t jit_layout_id(void) {
   static const uint64_t parts[] = {
-      sizeof(sx_state), offsetof(sx_state, rt), offsetof(sx_state, cstack_limit),
+      sizeof(sx_state), offsetof(sx_state, rt), offsetof(sx_state, cstack_limit), offsetof(sx_state, native_limit),
       offsetof(sx_state, interrupt), offsetof(sx_state, fuel), offsetof(sx_state, tail_fn),
       offsetof(sx_state, tail_argc), offsetof(sx_state, tail_args), offsetof(sx_state, native_self),
       offsetof(sx_state, free_small), offsetof(sx_state, alloc_used), offsetof(sx_state, alloc_quota),

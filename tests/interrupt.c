@@ -1,6 +1,10 @@
 /* interrupt.c — sx_interrupt from another thread stops endless loops in both tiers (loop back
- * edges, self and mutual tail calls, named let), with SX_ERR_INTERRUPTED, and the state stays
- * usable afterwards. Regression: GCC proved a compiled named-let loop never re-read the flag. */
+ * edges, self and mutual tail calls, named let, recursion that never loops), with
+ * SX_ERR_INTERRUPTED, and the state stays usable afterwards. Regressions: GCC proved a compiled
+ * named-let loop never re-read the flag; compiled non-tail recursion (no back edge, no tail
+ * call) never looked at the flag at all, so an exponential fib could not be stopped. */
+#include <signal.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +20,13 @@ static void *interrupter(void *arg) {
   usleep(150000);
   sx_interrupt(target);
   return NULL;
+}
+
+static void hung(int sig) {
+  (void)sig;
+  static const char msg[] = "interrupt: FAIL an evaluation was not interrupted within 20 s\n0 passed, 1 failed\n";
+  (void)!write(1, msg, sizeof msg - 1);
+  _exit(1);
 }
 
 static void check(int ok, const char *what) {
@@ -38,7 +49,11 @@ int main(void) {
          over from the generic version */
       "(let loop ((x 0.0) (s 0.0)) (loop (+ x 1.0) (+ s x)))",
       "(let loop ((x 0) (s 1)) (loop (+ x 0.5) (* s 1.0)))",
+      /* no loop and no tail call: only the calls can notice (compiled: their entry check) */
+      "(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2))))) (fib 100)",
+      "(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2))))) (let loop () (fib 22) (loop))",
   };
+  signal(SIGALRM, hung);
   for (int mode = 0; mode < 2; mode++) {
     sx_config cfg = {0};
     cfg.capabilities = SX_CAP_ALL;
@@ -49,9 +64,11 @@ int main(void) {
     for (size_t i = 0; i < sizeof loops / sizeof loops[0]; i++) {
       pthread_t t;
       pthread_create(&t, NULL, interrupter, NULL);
+      alarm(20);
       sx_value v;
       sx_status st = sx_eval_string(S, loops[i], "loop", &v);
       pthread_join(t, NULL);
+      alarm(0);
       char what[256];
       snprintf(what, sizeof what, "%s [%s]: status %d %s", loops[i], mode ? "native" : "vm", st,
                sx_error_message(S));

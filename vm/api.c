@@ -203,4 +203,7 @@ void sx_set_command_line(sx_state *S, int argc, char **argv) {
 }
 
 /* Async-signal-safe: only sets a flag the VM polls at calls and loop back edges. */
-void sx_interrupt(sx_state *S) { __atomic_fetch_or(&S->interrupt, 1, __ATOMIC_SEQ_CST); }
+void sx_interrupt(sx_state *S) {
+  __atomic_fetch_or(&S->interrupt, 1, __ATOMIC_SEQ_CST);
+  vm_trip_native_limit(S);
+}

@@ -73,6 +73,7 @@ static struct sx_embed *embed_of(sx_state *S) {
 void vm_api_enter(sx_state *S) {
   if (S->api_depth || S->jmp) return;
   S->cstack_limit = vm_thread_cstack_limit();
+  vm_sync_native_limit(S);
   sx_val e = S->raised;
   if (sx_is_error(e) && (ERR(e)->h.flags & ERR_MEMORY) &&
       !strcmp(STR(ERR(e)->message)->data, "out of memory")) {

@@ -75,6 +75,11 @@ struct sx_state {
   uint32_t nhandlers, maxhandlers;
   uint32_t level;    /* vm_run nesting */
   char *cstack_limit; /* C stack address below which we report stack overflow */
+  /* What compiled code compares its stack pointer with on entry: cstack_limit, or the top of
+     the address space while an interrupt or a safe point is pending, so that the next compiled
+     call lands in the runtime (V8's stack guard): a recursion that never loops is interrupted
+     too, and no call pays for a second check. See vm_trip_native_limit. */
+  char *native_limit;
   int depth;          /* recursion depth of reader/printer/compiler helpers */
 
   vm_jmp *jmp;
@@ -247,6 +252,17 @@ SX_INTERNAL sx_val vm_eval_string(sx_state *S, const char *src, size_t n, sx_val
 SX_INTERNAL bool vm_stacks_init(sx_state *S);
 SX_INTERNAL void vm_stacks_free(sx_state *S);
 SX_INTERNAL void vm_stacks_trim(sx_state *S);
+/* Makes every compiled call enter the runtime (rt_enter), which polls. Any thread, signal
+ * handlers too: set the interrupt bit first, then trip. */
+static inline void vm_trip_native_limit(sx_state *S) {
+  __atomic_store_n(&S->native_limit, (char *)UINTPTR_MAX, __ATOMIC_SEQ_CST);
+}
+/* Back to the real limit; still tripped when an interrupt is pending (one set between the
+ * two stores has tripped it after ours, or is seen here). */
+static inline void vm_sync_native_limit(sx_state *S) {
+  __atomic_store_n(&S->native_limit, S->cstack_limit, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&S->interrupt, __ATOMIC_SEQ_CST)) vm_trip_native_limit(S);
+}
 SX_INTERNAL char *vm_thread_cstack_limit(void);
 SX_INTERNAL void vm_api_error(sx_state *S, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

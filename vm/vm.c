@@ -772,7 +772,10 @@ static sx_val run_closure(sx_state *S, sx_val *fnslot, int argc) {
 }
 
 sx_val vm_call(sx_state *S, sx_val fn, int argc, const sx_val *argv) {
-  if (!S->cstack_limit) S->cstack_limit = vm_thread_cstack_limit();
+  if (!S->cstack_limit) {
+    S->cstack_limit = vm_thread_cstack_limit();
+    vm_sync_native_limit(S);
+  }
   sx_val *slot = S->sp;
   if (slot + argc + 64 > S->stack_end) stack_overflow(S);
   slot[0] = fn;
