@@ -244,13 +244,10 @@ static void hand_back_tail(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
 }
 
 /* The native entry of callee value fnv if it has one of arity n, else 0 (as an rvalue chain):
- * emits the checks, leaving w->cur in the block where `entry` (a local) is set. `any`, when
- * given, gets the callee's entry whatever its arity (0 when it has none). */
-static gcc_jit_rvalue *native_entry_check(lw *w, gcc_jit_rvalue *fnv, int n, gcc_jit_lvalue *entry,
-                                          gcc_jit_lvalue *any) {
+ * emits the checks, leaving w->cur in the block where `entry` (a local) is set. */
+static gcc_jit_rvalue *native_entry_check(lw *w, gcc_jit_rvalue *fnv, int n, gcc_jit_lvalue *entry) {
   /* closure? -> proto -> jit entry -> arity */
   assign(w, entry, k64(w, 0));
-  if (any) assign(w, any, k64(w, 0));
   split a = branch(w, land(w, is_ptr(w, fnv), cmp(w, GCC_JIT_COMPARISON_NE, fnv, k64(w, 0))), 1);
   w->cur = a.fast;
   split b = branch(w, type_is(w, fnv, T_CLOSURE), 1);
@@ -258,7 +255,6 @@ static gcc_jit_rvalue *native_entry_check(lw *w, gcc_jit_rvalue *fnv, int n, gcc
   gcc_jit_rvalue *proto = rv(word(w, fnv, offsetof(sx_closure, proto) / 8));
   gcc_jit_lvalue *e = word(w, proto, offsetof(sx_proto, jit) / 8);
   assign(w, entry, rv(e));
-  if (any) assign(w, any, rv(e));
   split c = branch(w, cmp(w, GCC_JIT_COMPARISON_NE, rv(entry), k64(w, 0)), 1);
   w->cur = c.fast;
   split d = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(word(w, rv(entry), 1)), k64(w, n)), 1);
@@ -282,45 +278,21 @@ static gcc_jit_rvalue *native_entry_check(lw *w, gcc_jit_rvalue *fnv, int n, gcc
 /* w->res = call of fnv through its native entry when it has one of arity n, else the VM. */
 static void call_native_or_vm(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   gcc_jit_rvalue *args[2 + JIT_MAX_ARGS + 1];
-  gcc_jit_lvalue *entry = new_tmp(w, w->u64), *re = new_tmp(w, w->u64);
-  gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry, re);
+  gcc_jit_lvalue *entry = new_tmp(w, w->u64);
+  gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry);
   split nv = branch(w, has, 1);
   w->cur = nv.fast;
   int na = entry_args(w, n, first, fnv, args, false);
   gcc_jit_rvalue *fp = gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, rv(entry), 0)), entry_type(w, n));
   assign(w, w->res, gcc_jit_context_new_call_through_ptr(CTX, NULL, fp, na, args));
   goto_join(w, &nv);
-  w->cur = nv.slow;
+  w->cur = nv.slow; /* the runtime: primitives, the VM, and compiled rest-parameter entries */
   gcc_jit_rvalue *base = arr_base(w, w->argbuf);
   for (int i = 0; i < n; i++) assign(w, at(w, base, i), rv(w->s[first + i]));
-  /* a compiled lambda with a rest parameter taking n arguments: its (S, self, args, argc) entry */
-  _Static_assert(offsetof(struct jit_entry, rest) / 8 == offsetof(struct jit_entry, nfixed) / 8,
-                 "nfixed and rest share a word");
-  gcc_jit_rvalue *fw = rv(word(w, rv(re), offsetof(struct jit_entry, nfixed) / 8));
-  gcc_jit_rvalue *nfixed = bin(w, GCC_JIT_BINARY_OP_BITWISE_AND,
-                               bin(w, GCC_JIT_BINARY_OP_RSHIFT, fw, k64(w, (offsetof(struct jit_entry, nfixed) % 8) * 8)),
-                               k64(w, 0xffffffff));
-  gcc_jit_rvalue *rest = bin(w, GCC_JIT_BINARY_OP_BITWISE_AND,
-                             bin(w, GCC_JIT_BINARY_OP_RSHIFT, fw, k64(w, (offsetof(struct jit_entry, rest) % 8) * 8)),
-                             k64(w, 0xff));
-  gcc_jit_rvalue *ok = land(w, cmp(w, GCC_JIT_COMPARISON_NE, rv(re), k64(w, 0)),
-                            land(w, cmp(w, GCC_JIT_COMPARISON_NE, rest, k64(w, 0)),
-                                 cmp(w, GCC_JIT_COMPARISON_LE, nfixed, k64(w, n))));
-  split rc = branch(w, ok, 1);
-  w->cur = rc.fast;
-  gcc_jit_type *rt4[4] = {w->u64p, w->u64p, w->u64p, w->u64};
-  gcc_jit_type *rfp = gcc_jit_context_new_function_ptr_type(CTX, NULL, w->u64, 4, rt4, 0);
-  gcc_jit_rvalue *ra[4] = {w->S, ptr(w, fnv), base, k64(w, n)};
-  assign(w, w->res, gcc_jit_context_new_call_through_ptr(
-                        CTX, NULL, gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, rv(re), 0)), rfp), 4, ra));
-  goto_join(w, &rc);
-  w->cur = rc.slow;
   gcc_jit_rvalue *ca[4] = {w->S, fnv, k64(w, n), base};
   note_self(w);
   assign(w, w->res, helper(w, RT_CALL, 4, ca));
   clear_self(w);
-  goto_join(w, &rc);
-  w->cur = rc.join;
   goto_join(w, &nv);
   w->cur = nv.join;
 }
@@ -453,7 +425,7 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
     for (int k = fs + 1; k < d; k++) val(w, w->nl + k);
     poll_leave(w);
     gcc_jit_lvalue *entry = new_tmp(w, w->u64);
-    gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry, NULL);
+    gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry);
     split nv = branch(w, has, 1);
     w->cur = nv.fast;
     int na = entry_args(w, n, fs + 1, fnv, args, true);
@@ -537,23 +509,6 @@ static enum gcc_jit_binary_op fop(int op) {
 
 static gcc_jit_rvalue *box_expr(lw *w, gcc_jit_rvalue *d);
 
-/* Float arithmetic when both are numbers and one is a float (the fixnum-fixnum case was tried
- * first); the result is boxed inline. Anything else: the primitive. */
-static void float_arith(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b, gcc_jit_block *join) {
-  gcc_jit_block *bad = newblock(w);
-  to_double(w, a, w->fa, bad, false);
-  to_double(w, b, w->fb, bad, false);
-  /* both fixnums here means the fixnum operation overflowed: the primitive raises */
-  gcc_jit_block *go = newblock(w);
-  gcc_jit_block_end_with_conditional(w->cur, NULL, both_fix(w, a, b), bad, go);
-  w->cur = go;
-  assign(w, dst, box_expr(w, gcc_jit_context_new_binary_op(CTX, NULL, fop(op), w->dbl, rv(w->fa), rv(w->fb))));
-  gcc_jit_block_end_with_jump(w->cur, NULL, join);
-  w->cur = bad;
-  prim_slow(w, op, dst, a, b, NULL);
-  gcc_jit_block_end_with_jump(w->cur, NULL, join);
-}
-
 static void lower_arith(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
   split sp = branch(w, both_fix(w, a, b), 1);
   w->cur = sp.fast;
@@ -574,8 +529,10 @@ static void lower_arith(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, g
   prim_slow(w, op, dst, a, b, NULL);
   gcc_jit_block_end_with_jump(w->cur, NULL, sp.join);
   gcc_jit_block_end_with_jump(o.join, NULL, sp.join); /* unused join */
-  w->cur = sp.slow;
-  float_arith(w, op, dst, a, b, sp.join);
+  w->cur = sp.slow; /* floats too: kept out of line (the runtime computes them without a
+                       primitive call), as inline float paths made every compile slower */
+  prim_slow(w, op, dst, a, b, NULL);
+  goto_join(w, &sp);
   w->cur = sp.join;
 }
 
@@ -607,15 +564,7 @@ static void lower_compare(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a,
   assign(w, dst, boolval(w, cmp(w, cmp_of(op), as_i64(w, a), as_i64(w, b))));
   goto_join(w, &sp);
   w->cur = sp.slow;
-  split fl = branch(w, land(w, is_flo(w, a), is_flo(w, b)), 1);
-  w->cur = fl.fast;
-  assign(w, dst, boolval(w, cmp(w, cmp_of(op), gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, a, 1)), w->dbl),
-                                 gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, b, 1)), w->dbl))));
-  goto_join(w, &fl);
-  w->cur = fl.slow;
   prim_slow(w, base_cmp(op), dst, a, b, NULL);
-  goto_join(w, &fl);
-  w->cur = fl.join;
   goto_join(w, &sp);
   w->cur = sp.join;
 }
@@ -1262,10 +1211,6 @@ static void lower_body(lw *w) {
         gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, both_fix(w, x, y), 1), fast, slow);
         gcc_jit_block_end_with_conditional(fast, NULL, cmp(w, cmp_of(op), as_i64(w, x), as_i64(w, y)), next, there);
         w->cur = slow;
-        gcc_jit_block *flo = newblock(w), *other = newblock(w);
-        gcc_jit_block_end_with_conditional(w->cur, NULL, land(w, is_flo(w, x), is_flo(w, y)), flo, other);
-        gcc_jit_block_end_with_conditional(flo, NULL, cmp(w, cmp_of(op), unbox(w, x), unbox(w, y)), next, there);
-        w->cur = other;
         prim_slow(w, base_cmp(op), s[d - 2], x, y, NULL);
         gcc_jit_block_end_with_conditional(w->cur, NULL, truthy(w, rv(s[d - 2])), next, there);
       }
@@ -1321,11 +1266,7 @@ static void lower_body(lw *w) {
       break;
     case OP_DIV:
       if (KS[d - 2] == KD_FLO || KS[d - 1] == KD_FLO) lower_farith(w, op, SL(d - 2), SL(d - 2), SL(d - 1), 0, false);
-      else {
-        gcc_jit_block *join = newblock(w);
-        float_arith(w, OP_DIV, s[d - 2], rv(s[d - 2]), rv(s[d - 1]), join);
-        w->cur = join;
-      }
+      else prim_slow(w, OP_DIV, s[d - 2], rv(s[d - 2]), rv(s[d - 1]), NULL);
       break;
     case OP_ADDK: case OP_SUBK: {
       int o = op == OP_ADDK ? OP_ADD : OP_SUB;

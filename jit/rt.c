@@ -6,8 +6,26 @@
 #include "../vm/state.h"
 #include "rt.h"
 
-/* The slow path of an inlined primitive: the primitive itself, with the VM's argument checks. */
+/* The slow path of an inlined primitive: the primitive itself, with the VM's argument checks.
+ * Float arithmetic and comparisons of two floats are done here without calling the primitive,
+ * as the VM does inline (compiled code keeps them out of line: they made every compile
+ * slower, and code the kinds analysis proves float never comes here). */
 static sx_val rt_prim(sx_state *S, uint64_t op, sx_val a, sx_val b, sx_val c) {
+  switch (op) {
+  case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
+    if ((sx_is_flonum(a) || sx_is_flonum(b)) && sx_is_number(a) && sx_is_number(b)) {
+      double x = vm_todouble(a), y = vm_todouble(b);
+      return vm_flonum(S, op == OP_ADD ? x + y : op == OP_SUB ? x - y : op == OP_MUL ? x * y : x / y);
+    }
+    break;
+  case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_NUMEQ:
+    if (sx_is_flonum(a) && sx_is_flonum(b)) {
+      double x = sx_flo(a), y = sx_flo(b);
+      return sx_bool(op == OP_LT ? x < y : op == OP_LE ? x <= y : op == OP_GT ? x > y : op == OP_GE ? x >= y : x == y);
+    }
+    break;
+  default: break;
+  }
   sx_val args[4] = {SX_NIL, a, b, c};
   sx_val prim = S->inline_prims[op];
   int argc;
@@ -76,9 +94,16 @@ static sx_val rt_resolve(sx_state *S) {
   return vm_call(S, fn, argc, args); /* vm_call resolves further SX_TAIL results itself */
 }
 
-/* A call of anything from compiled code: the VM calls it (natively when it can). */
+/* A call from compiled code of anything without a native entry of that arity: a primitive, a
+ * compiled lambda with a rest parameter (its (S, self, args, argc) entry, without a VM frame;
+ * an SX_TAIL it hands back goes back to the caller), or the VM. */
 static sx_val rt_call(sx_state *S, sx_val fn, uint64_t argc, sx_val *args) {
   if (sx_is_prim(fn) && fn != S->apply_prim) return vm_call_prim(S, fn, (int)argc, args);
+  if (sx_is_closure(fn)) {
+    struct jit_entry *e = CLOSURE(fn)->proto->jit;
+    if (e && e->rest && e->nfixed <= argc)
+      return ((sx_val(*)(sx_state *, sx_closure *, sx_val *, uint64_t))e->fn)(S, CLOSURE(fn), args, argc);
+  }
   return vm_call(S, fn, (int)argc, args);
 }
 
