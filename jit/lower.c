@@ -26,6 +26,8 @@ struct kflow {
   uint8_t *st;       /* ncode x nv kinds before each instruction */
   bool *seen;
   uint32_t back_flo; /* parameters that are floats on every back edge */
+  uint32_t back_fix; /* parameters that are fixnums on every back edge */
+  bool backs;        /* there are back edges */
 };
 
 typedef struct {
@@ -50,7 +52,9 @@ typedef struct {
   bool *start;
   uint8_t *live;           /* ncode x nl: local live on entry */
   kflow gen, spec;         /* kinds of the generic and the float version */
-  uint32_t flo_params;     /* the float version's float parameters; 0: no float version */
+  uint32_t flo_params;     /* the typed version's float parameters */
+  uint32_t fix_params;     /* the typed version's fixnum parameters */
+  bool typed;              /* there is a typed version (some parameters assumed float or fixnum) */
   int ver;                 /* version being lowered: 0 generic, 1 float */
   const uint8_t *kin;      /* kinds before the instruction being lowered */
   bool *valid;             /* u[v] holds the box of f[v] (from here to the end of the block) */
@@ -61,8 +65,8 @@ typedef struct {
 
 #define CTX (w->ctx)
 
-/* kinds of variables (see "unboxed floats" below) */
-enum { KD_BOT, KD_FLO, KD_ANY };
+/* kinds of variables (see "kinds" below) */
+enum { KD_BOT, KD_FIX, KD_FLO, KD_ANY };
 
 static gcc_jit_rvalue *k64(lw *w, int64_t v) {
   return gcc_jit_context_new_rvalue_from_long(CTX, w->u64, (long)v);
@@ -115,6 +119,10 @@ static gcc_jit_rvalue *type_is(lw *w, gcc_jit_rvalue *v, int type) {
   return cmp(w, GCC_JIT_COMPARISON_EQ,
              bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, rv(word(w, v, 0)), k64(w, 0xff)), k64(w, type));
 }
+static gcc_jit_rvalue *is_fix(lw *w, gcc_jit_rvalue *v) {
+  return cmp(w, GCC_JIT_COMPARISON_NE, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, v, k64(w, 1)), k64(w, 0));
+}
+
 /* Both fixnums: only fixnums have bit 0 set (value.h), so one AND and one bit test. (Testing
  * them one by one measured slower: GCC spills the tests.) */
 static gcc_jit_rvalue *both_fix(lw *w, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
@@ -124,6 +132,11 @@ static gcc_jit_rvalue *both_fix(lw *w, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
 }
 
 static gcc_jit_block *newblock(lw *w) { return gcc_jit_function_new_block(w->fn, NULL); }
+
+/* The test that a and b are fixnums, leaving out the ones known to be; NULL when both are. */
+static gcc_jit_rvalue *fix_check(lw *w, gcc_jit_rvalue *a, bool ka, gcc_jit_rvalue *b, bool kb) {
+  return ka && kb ? NULL : ka ? is_fix(w, b) : kb ? is_fix(w, a) : both_fix(w, a, b);
+}
 
 static gcc_jit_lvalue *new_tmp(lw *w, gcc_jit_type *t) {
   char name[24];
@@ -509,9 +522,16 @@ static enum gcc_jit_binary_op fop(int op) {
 
 static gcc_jit_rvalue *box_expr(lw *w, gcc_jit_rvalue *d);
 
-static void lower_arith(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
-  split sp = branch(w, both_fix(w, a, b), 1);
-  w->cur = sp.fast;
+/* ka, kb: the operand is known to be a fixnum (its kind), so not tested. */
+static void lower_arith(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b, bool ka, bool kb) {
+  gcc_jit_rvalue *chk = fix_check(w, a, ka, b, kb);
+  gcc_jit_block *join = newblock(w), *other = NULL;
+  if (chk) {
+    gcc_jit_block *fast = newblock(w);
+    other = newblock(w);
+    gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, chk, 1), fast, other);
+    w->cur = fast;
+  }
   gcc_jit_rvalue *x = as_i64(w, a), *y = as_i64(w, bin(w, GCC_JIT_BINARY_OP_MINUS, b, k64(w, 1)));
   gcc_jit_function *bf = op == OP_ADD ? w->b_add : op == OP_SUB ? w->b_sub : w->b_mul;
   if (op == OP_MUL) x = gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_RSHIFT, w->i64, x, gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 2));
@@ -519,21 +539,24 @@ static void lower_arith(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, g
                              gcc_jit_context_new_cast(CTX, NULL, y, w->longt),
                              gcc_jit_lvalue_get_address(w->ovf, NULL)};
   gcc_jit_rvalue *overflow = gcc_jit_context_new_call(CTX, NULL, bf, 3, args);
-  split o = branch(w, overflow, 0);
-  w->cur = o.slow;
+  gcc_jit_block *ok = newblock(w), *ovf = newblock(w);
+  gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, overflow, 0), ovf, ok);
+  w->cur = ok;
   gcc_jit_rvalue *r = gcc_jit_context_new_cast(CTX, NULL, rv(w->ovf), w->u64);
   if (op == OP_MUL) r = bin(w, GCC_JIT_BINARY_OP_PLUS, r, k64(w, 1));
   assign(w, dst, r);
-  gcc_jit_block_end_with_jump(w->cur, NULL, sp.join);
-  w->cur = o.fast;
+  gcc_jit_block_end_with_jump(w->cur, NULL, join);
+  w->cur = ovf; /* the primitive raises "integer overflow" */
   prim_slow(w, op, dst, a, b, NULL);
-  gcc_jit_block_end_with_jump(w->cur, NULL, sp.join);
-  gcc_jit_block_end_with_jump(o.join, NULL, sp.join); /* unused join */
-  w->cur = sp.slow; /* floats too: kept out of line (the runtime computes them without a
-                       primitive call), as inline float paths made every compile slower */
-  prim_slow(w, op, dst, a, b, NULL);
-  goto_join(w, &sp);
-  w->cur = sp.join;
+  gcc_jit_block_end_with_jump(w->cur, NULL, join);
+  if (other) {
+    /* floats too: kept out of line (the runtime computes them without a primitive call), as
+       inline float paths made every compile slower */
+    w->cur = other;
+    prim_slow(w, op, dst, a, b, NULL);
+    gcc_jit_block_end_with_jump(w->cur, NULL, join);
+  }
+  w->cur = join;
 }
 
 static enum gcc_jit_comparison cmp_of(int op) {
@@ -557,9 +580,14 @@ static int base_cmp(int op) {
   return op;
 }
 
-/* Comparison of two values into dst (a boolean value). */
-static void lower_compare(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b) {
-  split sp = branch(w, both_fix(w, a, b), 1);
+/* Comparison of two values into dst (a boolean value); ka, kb as for lower_arith. */
+static void lower_compare(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc_jit_rvalue *b, bool ka, bool kb) {
+  gcc_jit_rvalue *chk = fix_check(w, a, ka, b, kb);
+  if (!chk) {
+    assign(w, dst, boolval(w, cmp(w, cmp_of(op), as_i64(w, a), as_i64(w, b))));
+    return;
+  }
+  split sp = branch(w, chk, 1);
   w->cur = sp.fast;
   assign(w, dst, boolval(w, cmp(w, cmp_of(op), as_i64(w, a), as_i64(w, b))));
   goto_join(w, &sp);
@@ -664,17 +692,20 @@ static bool analyse(lw *w) {
   return ok;
 }
 
-/* ---- unboxed floats ------------------------------------------------------------------------
+/* ---- kinds: unboxed floats, known fixnums ----------------------------------------------------
  * Every local and stack slot has a kind before every instruction: KD_FLO (certainly a float,
- * held unboxed in a double C local), KD_ANY (a tagged value) or KD_BOT (dead or not yet set).
- * Arithmetic with a float operand gives a float or raises, so float expressions and the
- * variables they are stored in stay in registers; a float is boxed only where a tagged value
- * is needed: a call, a return, a store, an edge into a block where the variable is KD_ANY.
+ * held unboxed in a double C local), KD_FIX (certainly a fixnum, tagged as usual: its checks
+ * are left out), KD_ANY (a tagged value) or KD_BOT (dead or not yet set); KD_FIX and KD_FLO
+ * join to KD_ANY. Arithmetic with a float operand gives a float or raises, and fixnum
+ * arithmetic gives a fixnum or raises (no bignums: overflow is an error), so float expressions
+ * stay in registers and fixnum expressions need no tag checks; a float is boxed only where a
+ * tagged value is needed: a call, a return, a store, an edge into a block where it is KD_ANY.
  *
  * Loop variables: when some parameters of a lambda whose self tail calls are loops always
- * come back as floats (a named let over floats), the body is lowered twice. The float version
- * assumes those parameters are floats; the entry, and every back edge of the generic version,
- * checks whether they are, and goes on in the float version when they are. */
+ * come back as floats or as fixnums (a named let over floats, or counting), the body is
+ * lowered twice. The typed version assumes those parameters have those kinds; the entry, and
+ * every back edge of the generic version, checks whether they do, and goes on in the typed
+ * version when they do. */
 
 
 static bool self_loops(const jit_shape *sh, uint32_t i) {
@@ -726,7 +757,16 @@ static void liveness(lw *w) {
   free(out);
 }
 
-static uint8_t kind_or_any(uint8_t k) { return k == KD_FLO ? KD_FLO : KD_ANY; }
+static uint8_t kind_or_any(uint8_t k) { return k == KD_FLO || k == KD_FIX ? k : KD_ANY; }
+
+static uint8_t kind_join(uint8_t a, uint8_t b) {
+  return a == b || b == KD_BOT ? a : a == KD_BOT ? b : KD_ANY;
+}
+
+/* The kind of a + - * result from its operands' kinds. */
+static uint8_t arith_kind(uint8_t x, uint8_t y) {
+  return x == KD_FLO || y == KD_FLO ? KD_FLO : x == KD_FIX && y == KD_FIX ? KD_FIX : KD_ANY;
+}
 
 /* The state after instruction i (fall-through: out; at its jump target: tgt) from the state
  * before it (in). Slots above the new depth are cleared when the state is joined. */
@@ -739,15 +779,15 @@ static void xfer(lw *w, uint32_t i, const uint8_t *in, uint8_t *out, uint8_t *tg
   memcpy(out, in, (size_t)w->nv);
   uint8_t *S = out + nl;
   switch ((vm_opcode)op) {
-  case OP_CONST: S[d] = sh->aux[i] == AUX_FLONUM ? KD_FLO : KD_ANY; break;
+  case OP_CONST: S[d] = sh->aux[i] == AUX_FLONUM ? KD_FLO : sh->aux[i] == AUX_FIXNUM ? KD_FIX : KD_ANY; break;
   case OP_LOCAL: S[d] = kind_or_any(in[a]); break;
   case OP_SETLOCAL: out[a] = kind_or_any(S[d - 1]); break;
   case OP_BOXLOCAL: out[a] = KD_ANY; break;
-  case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
-    S[d - 2] = S[d - 2] == KD_FLO || S[d - 1] == KD_FLO ? KD_FLO : KD_ANY;
-    break;
+  case OP_ADD: case OP_SUB: case OP_MUL: S[d - 2] = arith_kind(S[d - 2], S[d - 1]); break;
+  case OP_DIV: S[d - 2] = S[d - 2] == KD_FLO || S[d - 1] == KD_FLO ? KD_FLO : KD_ANY; break;
   case OP_ADDK: case OP_SUBK: S[d - 1] = kind_or_any(S[d - 1]); break;
-  case OP_FIXNUM: case OP_NIL: case OP_TRUE: case OP_FALSE: case OP_EMPTY: case OP_LOCALBOX:
+  case OP_FIXNUM: S[d] = KD_FIX; break;
+  case OP_NIL: case OP_TRUE: case OP_FALSE: case OP_EMPTY: case OP_LOCALBOX:
   case OP_FREE: case OP_FREEBOX: case OP_GLOBAL: case OP_CLOSURE:
     S[d] = KD_ANY;
     break;
@@ -791,7 +831,7 @@ static void flow(lw *w, kflow *k, const uint8_t *entry, bool any_back) {
   uint32_t *work = malloc((sh->ncode + 1) * sizeof(uint32_t));
   bool *queued = calloc(sh->ncode + 1, sizeof(bool));
   uint8_t *out = malloc(nv + 1), *tgt = malloc(nv + 1), *bs = malloc(nv + 1);
-  uint32_t back = ~0u;
+  uint32_t back = ~0u, backfix = ~0u;
   bool any_backs = false;
   size_t nw = 0;
 #define JOIN(j, src, is_back)                                                                   \
@@ -806,7 +846,7 @@ static void flow(lw *w, kflow *k, const uint8_t *entry, bool any_back) {
       else if ((is_back) && any_back && x == KD_FLO)                                             \
         x = KD_ANY;                                                                              \
       if (!k->seen[j_]) dst[v] = x;                                                             \
-      else if (x > dst[v]) dst[v] = x, ch = true;                                               \
+      else if (kind_join(dst[v], x) != dst[v]) dst[v] = kind_join(dst[v], x), ch = true;        \
     }                                                                                           \
     k->seen[j_] = true;                                                                         \
     if (ch && !queued[j_]) queued[j_] = true, work[nw++] = j_;                                  \
@@ -832,10 +872,15 @@ static void flow(lw *w, kflow *k, const uint8_t *entry, bool any_back) {
       any_backs = true;
       for (int p = 0; p < sh->nparams && p < 32; p++)
         if (be[p] != KD_FLO) back &= ~(1u << p);
+      for (int p = 0; p < sh->nparams && p < 32; p++)
+        if (be[p] != KD_FIX) backfix &= ~(1u << p);
     }
   }
 #undef JOIN
-  k->back_flo = any_backs ? back & (sh->nparams >= 32 ? ~0u : (1u << sh->nparams) - 1) : 0;
+  uint32_t params = sh->nparams >= 32 ? ~0u : (1u << sh->nparams) - 1;
+  k->back_flo = any_backs ? back & params : 0;
+  k->back_fix = any_backs ? backfix & params : 0;
+  k->backs = any_backs;
   free(work);
   free(queued);
   free(out);
@@ -850,35 +895,120 @@ static void kflow_free(kflow *k) {
   k->seen = NULL;
 }
 
-/* The entry state: parameters in `flo` are floats, every other live variable a tagged value. */
-static void entry_state(lw *w, uint32_t flo, uint8_t *st) {
+/* The entry state: parameters in `flo` are floats, in `fix` fixnums, every other live
+ * variable a tagged value. */
+static void entry_state(lw *w, uint32_t flo, uint32_t fix, uint8_t *st) {
   memset(st, KD_BOT, (size_t)w->nv);
-  for (int v = 0; v < w->nl; v++) st[v] = v < 32 && (flo >> v) & 1 ? KD_FLO : KD_ANY;
+  for (int v = 0; v < w->nl; v++)
+    st[v] = v < 32 && (flo >> v) & 1 ? KD_FLO : v < 32 && (fix >> v) & 1 ? KD_FIX : KD_ANY;
 }
 
-/* The kinds of both versions; w->flo_params says whether there is a float version. */
+/* Whether knowing the fixnum parameters saves a check somewhere: an operand of arithmetic, a
+ * comparison or a vector index that is a fixnum in k but not in the generic version. */
+static bool fixnums_pay(lw *w, const kflow *k) {
+  for (uint32_t i = 0; i < w->sh->ncode; i += (uint32_t)step(w->sh, i, 0).width) {
+    if (!k->seen[i] || w->depth[i] < 2) continue;
+    int op = INS_OP(w->sh->code[i]), d = w->depth[i], n;
+    switch (op) {
+    case OP_ADDK: case OP_SUBK: n = 1; break;
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+    case OP_NUMEQ: case OP_LTJF: case OP_LEJF: case OP_GTJF: case OP_GEJF: case OP_EQJF: case OP_VREF:
+      n = 2;
+      break;
+    case OP_VSET: n = 3; break;
+    default: continue;
+    }
+    const uint8_t *ks = k->st + (size_t)i * (size_t)w->nv + w->nl, *gs = w->gen.st + (size_t)i * (size_t)w->nv + w->nl;
+    bool flo = false, gain = false;
+    for (int s = d - n; s < d; s++) {
+      flo |= ks[s] == KD_FLO; /* float arithmetic: fixnum operands convert either way */
+      gain |= ks[s] == KD_FIX && (!w->gen.seen[i] || gs[s] != KD_FIX);
+    }
+    if (gain && !flo) return true;
+  }
+  return false;
+}
+
+/* Parameters every self tail call passes on unchanged (the argument is a plain read of the
+ * parameter itself): loop invariants. Their kind is not assumed: a float limit passed along
+ * must not keep a float loop out of its typed version, and GCC hoists their checks anyway. */
+static uint32_t passed_on(lw *w) {
+  const jit_shape *sh = w->sh;
+  uint32_t all = ~0u, n = sh->nparams;
+  bool any = false;
+  for (uint32_t i = 0; i < sh->ncode; i += (uint32_t)step(sh, i, 0).width) {
+    if (w->depth[i] < 0 || !self_loops(sh, i)) continue;
+    any = true;
+    int fs = w->depth[i] - (int)n - 1;
+    uint32_t same = 0;
+    for (uint32_t p = 0; p < n && p < 32; p++) {
+      /* the instruction that left argument p in its slot: the last one in this block to write
+         at or below that depth */
+      int slot = fs + 1 + (int)p;
+      for (uint32_t j = i; j-- > 0;) {
+        if (w->depth[j] < 0) break;
+        if (w->depth[j] <= slot) {
+          if (w->depth[j] == slot && INS_OP(sh->code[j]) == OP_LOCAL && INS_A(sh->code[j]) == p) same |= 1u << p;
+          break;
+        }
+        if (w->start[j]) break;
+      }
+    }
+    all &= same;
+  }
+  return any ? all : 0;
+}
+
+/* The kinds of both versions; w->typed says whether there is a typed version. Float loop
+ * variables: the set grows from genuine float sources until every one comes back a float.
+ * Fixnum loop variables: the set shrinks from all the others until every one comes back a
+ * fixnum (a loop counter started from any fixnum stays one). */
 static void plan_kinds(lw *w) {
   uint8_t *entry = malloc((size_t)w->nv + 1);
-  entry_state(w, 0, entry);
+  entry_state(w, 0, 0, entry);
   flow(w, &w->gen, entry, false);
-  /* grow the set of float loop variables until every one comes back a float */
-  uint32_t cand = w->gen.back_flo;
-  for (int round = 0; cand && round < 40; round++) {
+  uint32_t flo = w->gen.back_flo;
+  for (int round = 0; flo && round < 40; round++) {
     kflow k;
-    entry_state(w, cand, entry);
+    entry_state(w, flo, 0, entry);
     flow(w, &k, entry, false);
-    if (k.back_flo == cand) {
-      w->spec = k;
-      break;
-    }
+    uint32_t back = k.back_flo;
     kflow_free(&k);
-    cand = (k.back_flo & cand) == cand ? k.back_flo : k.back_flo & cand;
+    if (back == flo) break;
+    flo = (back & flo) == flo ? back : back & flo;
   }
-  w->flo_params = w->spec.st ? cand : 0;
-  if (w->flo_params) { /* the generic version's loops go back through the check */
+  uint32_t params = w->sh->nparams >= 32 ? ~0u : (1u << w->sh->nparams) - 1;
+  uint32_t fix = w->gen.backs ? params & ~flo & ~passed_on(w) : 0;
+  kflow k = {0};
+  for (int round = 0; (flo || fix) && round < 40; round++) {
+    entry_state(w, flo, fix, entry);
+    flow(w, &k, entry, false);
+    uint32_t back = k.back_fix & fix;
+    if (back == fix) break;
+    fix = back;
+    kflow_free(&k);
+  }
+  if (k.st && fix && !fixnums_pay(w, &k)) { /* a second version that would save nothing */
+    fix = 0;
+    kflow_free(&k);
+    if (flo) {
+      entry_state(w, flo, 0, entry);
+      flow(w, &k, entry, false);
+    }
+  }
+  w->typed = (flo || fix) && k.st && (k.back_flo & flo) == flo && (k.back_fix & fix) == fix;
+  w->flo_params = w->typed ? flo : 0;
+  w->fix_params = w->typed ? fix : 0;
+  if (getenv("SX_JIT_KINDS")) /* which parameters the typed version assumes, for debugging */
+    fprintf(stderr, "jitc: %u instructions: float parameters %#x, fixnum parameters %#x\n",
+            w->sh->ncode, w->flo_params, w->fix_params);
+  if (w->typed) { /* the generic version's loops go back through the check */
+    w->spec = k;
     kflow_free(&w->gen);
-    entry_state(w, 0, entry);
+    entry_state(w, 0, 0, entry);
     flow(w, &w->gen, entry, true);
+  } else {
+    kflow_free(&k);
   }
   free(entry);
 }
@@ -1008,7 +1138,8 @@ static gcc_jit_block *edge(lw *w, const uint8_t *src, const uint8_t *dst, gcc_ji
   bool need = false;
   for (int v = 0; v < w->nv; v++) {
     if (src[v] == KD_FLO && dst[v] == KD_ANY && !w->valid[v]) need = true;
-    if (dst[v] == KD_FLO && src[v] == KD_ANY) w->bad = true; /* kinds only widen at joins */
+    if ((dst[v] == KD_FLO || dst[v] == KD_FIX) && src[v] != dst[v] && src[v] != KD_BOT)
+      w->bad = true; /* kinds only widen at joins */
   }
   if (!need) return to;
   gcc_jit_block *b = newblock(w), *save = w->cur;
@@ -1024,19 +1155,21 @@ static gcc_jit_block *to_block(lw *w, const uint8_t *src, uint32_t j) {
   return edge(w, src, kat(w, j), w->blocks[j]);
 }
 
-/* Where the generic version's loops go back to when there is a float version: the check that
+/* Where the generic version's loops go back to when there is a typed version: the check that
  * picks the version from the values of the loop variables. */
 static gcc_jit_block *dispatch(lw *w, uint32_t t) {
   if (w->disp[t]) return w->disp[t];
   gcc_jit_block *b = newblock(w), *yes = newblock(w);
   w->disp[t] = b;
   const uint8_t *sk = w->spec.st + (size_t)t * (size_t)w->nv;
+  const uint8_t *gk = w->gen.seen[t] ? w->gen.st + (size_t)t * (size_t)w->nv : NULL;
   gcc_jit_rvalue *ok = NULL;
-  for (int v = 0; v < w->nv; v++)
-    if (sk[v] == KD_FLO) {
-      gcc_jit_rvalue *c = is_flo(w, rv(w->u[v]));
-      ok = ok ? land(w, ok, c) : c;
-    }
+  for (int v = 0; v < w->nv; v++) {
+    gcc_jit_rvalue *c = NULL;
+    if (sk[v] == KD_FLO) c = is_flo(w, rv(w->u[v]));
+    else if (sk[v] == KD_FIX && !(gk && gk[v] == KD_FIX)) c = is_fix(w, rv(w->u[v]));
+    if (c) ok = ok ? land(w, ok, c) : c;
+  }
   if (ok) gcc_jit_block_end_with_conditional(b, NULL, ok, yes, w->vblocks[0][t]);
   else gcc_jit_block_end_with_jump(b, NULL, yes);
   for (int v = 0; v < w->nv; v++)
@@ -1047,7 +1180,7 @@ static gcc_jit_block *dispatch(lw *w, uint32_t t) {
 
 /* A back edge (a loop) to t from state src. */
 static gcc_jit_block *to_head(lw *w, const uint8_t *src, uint32_t t) {
-  if (w->ver == 0 && w->flo_params) return edge(w, src, kat(w, t), dispatch(w, t));
+  if (w->ver == 0 && w->typed) return edge(w, src, kat(w, t), dispatch(w, t));
   return to_block(w, src, t);
 }
 
@@ -1186,7 +1319,7 @@ static void lower_body(lw *w) {
       gcc_jit_block *next = w->blocks[i + 1] ? to_block(w, out, i + 1) : newblock(w);
       gcc_jit_block *there = to_block(w, tgt, a);
       bool jump_if_true = op == OP_JUMPT || op == OP_ORJ;
-      if (KS[d - 1] == KD_FLO) /* a float is true */
+      if (KS[d - 1] == KD_FLO || KS[d - 1] == KD_FIX) /* a number is true */
         gcc_jit_block_end_with_jump(w->cur, NULL, jump_if_true ? there : next);
       else {
         gcc_jit_rvalue *t = truthy(w, rv(s[d - 1]));
@@ -1207,8 +1340,14 @@ static void lower_body(lw *w) {
         gcc_jit_block_end_with_conditional(w->cur, NULL, truthy(w, rv(w->res)), next, there);
       } else {
         gcc_jit_rvalue *x = rv(s[d - 2]), *y = rv(s[d - 1]);
+        gcc_jit_rvalue *chk = fix_check(w, x, KS[d - 2] == KD_FIX, y, KS[d - 1] == KD_FIX);
+        if (!chk) {
+          gcc_jit_block_end_with_conditional(w->cur, NULL, cmp(w, cmp_of(op), as_i64(w, x), as_i64(w, y)), next, there);
+          w->cur = w->blocks[i + 1] ? NULL : next;
+          break;
+        }
         gcc_jit_block *fast = newblock(w), *slow = newblock(w);
-        gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, both_fix(w, x, y), 1), fast, slow);
+        gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, chk, 1), fast, slow);
         gcc_jit_block_end_with_conditional(fast, NULL, cmp(w, cmp_of(op), as_i64(w, x), as_i64(w, y)), next, there);
         w->cur = slow;
         prim_slow(w, base_cmp(op), s[d - 2], x, y, NULL);
@@ -1262,7 +1401,7 @@ static void lower_body(lw *w) {
     }
     case OP_ADD: case OP_SUB: case OP_MUL:
       if (KS[d - 2] == KD_FLO || KS[d - 1] == KD_FLO) lower_farith(w, op, SL(d - 2), SL(d - 2), SL(d - 1), 0, false);
-      else lower_arith(w, op, s[d - 2], rv(s[d - 2]), rv(s[d - 1]));
+      else lower_arith(w, op, s[d - 2], rv(s[d - 2]), rv(s[d - 1]), KS[d - 2] == KD_FIX, KS[d - 1] == KD_FIX);
       break;
     case OP_DIV:
       if (KS[d - 2] == KD_FLO || KS[d - 1] == KD_FLO) lower_farith(w, op, SL(d - 2), SL(d - 2), SL(d - 1), 0, false);
@@ -1272,7 +1411,7 @@ static void lower_body(lw *w) {
       int o = op == OP_ADDK ? OP_ADD : OP_SUB;
       int64_t k = (int64_t)a - OPERAND_BIAS;
       if (KS[d - 1] == KD_FLO) lower_farith(w, o, SL(d - 1), SL(d - 1), -1, k, true);
-      else lower_arith(w, o, s[d - 1], rv(s[d - 1]), k64(w, (int64_t)sx_mkfix(k)));
+      else lower_arith(w, o, s[d - 1], rv(s[d - 1]), k64(w, (int64_t)sx_mkfix(k)), KS[d - 1] == KD_FIX, true);
       break;
     }
     case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_NUMEQ:
@@ -1286,7 +1425,7 @@ static void lower_body(lw *w) {
         assign(w, s[d - 2], rv(w->res));
         gcc_jit_block_end_with_jump(w->cur, NULL, join);
         w->cur = join;
-      } else lower_compare(w, op, s[d - 2], rv(s[d - 2]), rv(s[d - 1]));
+      } else lower_compare(w, op, s[d - 2], rv(s[d - 2]), rv(s[d - 1]), KS[d - 2] == KD_FIX, KS[d - 1] == KD_FIX);
       break;
     case OP_CAR:
     case OP_CDR: {
@@ -1320,7 +1459,7 @@ static void lower_body(lw *w) {
     case OP_PAIRP:
     case OP_PROCP:
     case OP_NOT:
-      if (KS[d - 1] == KD_FLO) {
+      if (KS[d - 1] == KD_FLO || KS[d - 1] == KD_FIX) { /* a number is none of these */
         assign(w, s[d - 1], k64(w, (int64_t)SX_FALSE));
         break;
       }
@@ -1393,6 +1532,10 @@ static void lower_body(lw *w) {
         break;
       }
       gcc_jit_rvalue *v = rv(s[d - 1]);
+      if (KS[d - 1] == KD_FIX) {
+        assign(w, s[d - 1], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ, v, k64(w, (int64_t)sx_mkfix(0)))));
+        break;
+      }
       split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, v, k64(w, 3)), k64(w, 1)), 1);
       w->cur = sp.fast;
       assign(w, s[d - 1], boolval(w, cmp(w, GCC_JIT_COMPARISON_EQ, v, k64(w, (int64_t)sx_mkfix(0)))));
@@ -1408,8 +1551,10 @@ static void lower_body(lw *w) {
       int base = op == OP_VREF ? d - 2 : d - 3;
       gcc_jit_rvalue *v = val(w, SL(base)), *ix = val(w, SL(base + 1));
       gcc_jit_rvalue *x = op == OP_VSET ? val(w, SL(base + 2)) : NULL;
-      split sp = branch(w, land(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))),
-                                cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, ix, k64(w, 3)), k64(w, 1))), 1);
+      gcc_jit_rvalue *isvec = land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0)));
+      if (KS[base + 1] != KD_FIX) /* an index not known to be a fixnum */
+        isvec = land(w, isvec, cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, ix, k64(w, 3)), k64(w, 1)));
+      split sp = branch(w, isvec, 1);
       w->cur = sp.fast;
       split vt = branch(w, type_is(w, v, T_VECTOR), 1);
       w->cur = vt.fast;
@@ -1591,22 +1736,22 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
     }
     liveness(w);
     plan_kinds(w);
-    if (w->flo_params)
+    if (w->typed)
       for (uint32_t i = 0; i < sh->ncode; i++)
         if (w->start[i]) w->vblocks[1][i] = newblock(w);
-    gcc_jit_block_end_with_jump(w->cur, NULL, w->flo_params ? dispatch(w, 0) : w->vblocks[0][0]);
+    gcc_jit_block_end_with_jump(w->cur, NULL, w->typed ? dispatch(w, 0) : w->vblocks[0][0]);
     w->cur = NULL;
     w->ver = 0;
     w->blocks = w->vblocks[0];
     lower_body(w);
-    if (w->flo_params) {
+    if (w->typed) {
       w->ver = 1;
       w->blocks = w->vblocks[1];
       lower_body(w);
     }
     if (w->bad) {
       ok = false;
-      snprintf(w->why, sizeof w->why, "inconsistent float kinds");
+      snprintf(w->why, sizeof w->why, "inconsistent kinds");
     }
   } else {
     gcc_jit_block_end_with_return(entry, NULL, k64(w, 0));

@@ -102,6 +102,9 @@ jit_shape *jit_shape_of(sx_proto *p) {
     } else if (op == OP_CONST && sx_is_flonum(p->consts[INS_A(p->code[i])])) {
       s->aux[i] = AUX_FLONUM;
       h = mix(h, s->aux[i]);
+    } else if (op == OP_CONST && sx_is_fixnum(p->consts[INS_A(p->code[i])])) {
+      s->aux[i] = AUX_FIXNUM;
+      h = mix(h, s->aux[i]);
     }
   }
   s->hash = h;
