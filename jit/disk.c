@@ -58,6 +58,13 @@ static void file_of(char *out, size_t n, uint64_t hash, const char *ext) {
   snprintf(out, n, "%s/%016llx.%s", cache_dir, (unsigned long long)hash, ext);
 }
 
+static bool write_file(const char *path, const uint8_t *buf, size_t len) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  bool ok = jit_write_all(fd, buf, len);
+  return (close(fd) == 0) && ok;
+}
+
 static jit_shape *read_shape(const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NULL;
@@ -145,25 +152,22 @@ static void prune(void) {
   free(es);
 }
 
-/* Moves a freshly compiled one-lambda object into the cache under s's hash; returns the path
- * to load it from (the cache file, or the original when the cache could not take it). */
-const char *jit_disk_store(const jit_shape *s, const char *compiled, char *out, size_t n) {
-  if (!disk_on) return compiled;
+/* Keeps a freshly compiled one-lambda object (obj[0..len)) in the cache under s's hash. */
+void jit_disk_store(const jit_shape *s, const uint8_t *obj, size_t len) {
+  if (!disk_on) return;
   pthread_mutex_lock(&disk_lock);
-  char sh[600], tmp[640];
-  file_of(out, n, s->hash, JIT_IMAGE_EXT);
+  char out[600], sh[600], tmp[640], otmp[640];
+  file_of(out, sizeof out, s->hash, JIT_IMAGE_EXT);
   file_of(sh, sizeof sh, s->hash, "shape");
   snprintf(tmp, sizeof tmp, "%s.%d.tmp", sh, (int)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  bool ok = fd >= 0 && jit_send_shape(fd, s);
+  snprintf(otmp, sizeof otmp, "%s.%d.tmp", out, (int)getpid());
+  bool ok = write_file(otmp, obj, len);
+  int fd = ok ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+  ok = fd >= 0 && jit_send_shape(fd, s);
   if (fd >= 0) ok = (close(fd) == 0) && ok;
   /* the object first, then its shape: a shape file always has a complete object beside it */
-  if (ok && rename(compiled, out) == 0 && rename(tmp, sh) == 0) {
-    prune();
-    pthread_mutex_unlock(&disk_lock);
-    return out;
-  }
+  if (ok && rename(otmp, out) == 0 && rename(tmp, sh) == 0) prune();
+  unlink(otmp);
   unlink(tmp);
   pthread_mutex_unlock(&disk_lock);
-  return compiled;
 }

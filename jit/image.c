@@ -19,15 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if JIT_IMAGE_RELOCATABLE
-#include <elf.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PAGE 4096u
 #define MAX_FILE (64u << 20)
+
+#if JIT_IMAGE_RELOCATABLE
+#include <elf.h>
+#include <sys/mman.h>
+
+#define PAGE 4096u
 #define STUB_BYTES 16 /* jmp *0(%rip); .quad target; padding */
 
 typedef struct {
@@ -356,34 +358,23 @@ static jit_image *load(loader *L) {
   return im;
 }
 
-jit_image *jit_image_load(const char *path, char *err, size_t errlen) {
+jit_image *jit_image_from_memory(const uint8_t *buf, size_t len, char *err, size_t errlen) {
   loader L = {0};
   L.err = err;
   L.errlen = errlen;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > MAX_FILE) {
-    fail(&L, "%s", fd < 0 ? "cannot open the compiled object" : "compiled object missing or too large");
-    if (fd >= 0) close(fd);
-    return NULL;
+  /* section headers and tables are read in place: they need the file's 8-byte alignment */
+  uint8_t *copy = NULL;
+  if ((uintptr_t)buf & 7) {
+    if (!(copy = malloc(len ? len : 1))) {
+      fail(&L, "%s", "out of memory");
+      return NULL;
+    }
+    memcpy(copy, buf, len);
   }
-  uint8_t *buf = malloc((size_t)st.st_size);
-  size_t got = 0;
-  while (buf && got < (size_t)st.st_size) {
-    ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-    if (r <= 0) break;
-    got += (size_t)r;
-  }
-  close(fd);
-  jit_image *im = NULL;
-  if (!buf || got != (size_t)st.st_size) {
-    fail(&L, "%s", "cannot read the compiled object");
-  } else {
-    L.file = buf;
-    L.len = got;
-    im = load(&L);
-  }
-  free(buf);
+  L.file = copy ? copy : buf;
+  L.len = len;
+  jit_image *im = load(&L);
+  free(copy);
   return im;
 }
 
@@ -407,9 +398,11 @@ void jit_image_free(jit_image *im) {
   free(im);
 }
 
-#else /* a shared object, loaded by the dynamic linker */
+#else /* a shared object, loaded by the dynamic linker (from a memory file, through /proc) */
 
 #include <link.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 struct jit_image {
   void *dl;
@@ -440,7 +433,7 @@ static int find_extent(struct dl_phdr_info *info, size_t size, void *data) {
   return 1;
 }
 
-jit_image *jit_image_load(const char *path, char *err, size_t errlen) {
+static jit_image *open_shared(const char *path, char *err, size_t errlen) {
   jit_image *im = calloc(1, sizeof(jit_image));
   if (!im) {
     snprintf(err, errlen, "out of memory");
@@ -460,6 +453,20 @@ jit_image *jit_image_load(const char *path, char *err, size_t errlen) {
   return im;
 }
 
+jit_image *jit_image_from_memory(const uint8_t *buf, size_t len, char *err, size_t errlen) {
+  int fd = memfd_create("sx-jit-object", MFD_CLOEXEC);
+  if (fd < 0 || write(fd, buf, len) != (ssize_t)len) {
+    snprintf(err, errlen, "cannot make a memory file for the code");
+    if (fd >= 0) close(fd);
+    return NULL;
+  }
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  jit_image *im = open_shared(path, err, errlen);
+  close(fd); /* mapped now */
+  return im;
+}
+
 void *jit_image_symbol(const jit_image *im, const char *name) { return dlsym(im->dl, name); }
 
 void jit_image_extent(const jit_image *im, uintptr_t *lo, uintptr_t *hi, size_t *bytes) {
@@ -475,3 +482,35 @@ void jit_image_free(jit_image *im) {
 }
 
 #endif
+
+uint8_t *jit_read_file(const char *path, size_t max, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  *len = 0;
+  if (fd < 0) return NULL;
+  uint8_t *buf = NULL;
+  if (fstat(fd, &st) == 0 && st.st_size > 0 && (uint64_t)st.st_size <= max && (buf = malloc((size_t)st.st_size))) {
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+      ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+      if (r <= 0) break;
+      got += (size_t)r;
+    }
+    if (got == (size_t)st.st_size) *len = got;
+    else free(buf), buf = NULL;
+  }
+  close(fd);
+  return buf;
+}
+
+jit_image *jit_image_load(const char *path, char *err, size_t errlen) {
+  size_t len;
+  uint8_t *buf = jit_read_file(path, MAX_FILE, &len);
+  if (!buf) {
+    snprintf(err, errlen, "cannot read the compiled object %s", path);
+    return NULL;
+  }
+  jit_image *im = jit_image_from_memory(buf, len, err, errlen);
+  free(buf);
+  return im;
+}

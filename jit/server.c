@@ -4,8 +4,8 @@
  * compile even for a one-line function with its GC parameters tuned, so a process compiling
  * 20,000 lambdas would grow by ~400 MB. SX therefore never runs libgccjit in the host: the
  * worker thread starts the compile server sx-jitc (posix_spawn, pipes on its standard input
- * and output), sends it batches of shapes, and loads the object it writes into a private
- * directory (mode 0700; image.c), unlinking the file at once. The server is replaced every
+ * and output), sends it batches of shapes, and loads the object it sends back (image.c): no
+ * file and no temporary directory of the host's is involved. The server is replaced every
  * JIT_SERVER_COMPILES compiles, bounding its leak; if it crashes or its as/ld are killed, the
  * lambdas are retried later. If sx-jitc cannot be started (not installed, libgccjit or binutils
  * missing), the native tier switches itself off with one warning. */
@@ -36,8 +36,6 @@ static bool server_broken;
 static int failed_starts; /* sx-jitc could not be started or does not work */
 static int to_server = -1, from_server = -1;
 static int server_compiles;
-static char dir[512];
-static unsigned long file_counter;
 
 static void server_stop(void) {
   if (server_pid < 0) return;
@@ -47,23 +45,6 @@ static void server_stop(void) {
   waitpid(server_pid, NULL, 0);
   server_pid = -1;
   to_server = from_server = -1;
-}
-
-/* The directory is ours (made by mkdtemp) and empty: each file is unlinked once loaded. */
-static void remove_dir(void) {
-  if (dir[0] && getpid() != server_pid) rmdir(dir);
-}
-
-static bool make_dir(void) {
-  if (dir[0]) return true;
-  const char *tmp = getenv("TMPDIR");
-  snprintf(dir, sizeof dir, "%s/sx-jit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(dir)) { /* mode 0700, ours */
-    dir[0] = 0;
-    return false;
-  }
-  atexit(remove_dir);
-  return true;
 }
 
 /* Where sx-jitc is: $SX_JITC, next to the running program (or ../libexec/sx/ from it), or
@@ -89,7 +70,7 @@ static const char *jitc_path(void) {
 }
 
 static bool server_start(void) {
-  if (server_broken || !make_dir()) return false;
+  if (server_broken) return false;
   int a[2], b[2];
   if (pipe2(a, O_CLOEXEC) != 0) return false;
   if (pipe2(b, O_CLOEXEC) != 0) {
@@ -134,7 +115,7 @@ static bool server_start(void) {
 bool jit_server_usable(void) { return !server_broken; }
 
 /* In a forked child: the server and its pipes are the parent's. Forget them (closing our copies
- * of the pipe ends only) so the child starts a server, in a directory, of its own. */
+ * of the pipe ends only) so the child starts a server of its own. */
 void jit_server_forget(void) {
   if (server_pid >= 0) {
     close(to_server);
@@ -143,7 +124,6 @@ void jit_server_forget(void) {
   server_pid = -1;
   to_server = from_server = -1;
   server_compiles = 0;
-  dir[0] = 0;
 }
 
 void jit_server_warm(void) {
@@ -175,21 +155,22 @@ static bool exchange(jit_job **jobs, int n) {
     for (int i = 0; i < n; i++) snprintf(jobs[i]->err, sizeof jobs[i]->err, "no compiler");
     return false;
   }
-  char path[600];
-  snprintf(path, sizeof path, "%s/sx-jit-%lu.%s", dir, ++file_counter, JIT_IMAGE_EXT);
-  uint32_t nn = (uint32_t)n, plen = (uint32_t)strlen(path);
-  bool ok = jit_write_all(to_server, &nn, sizeof nn) && jit_write_all(to_server, &plen, sizeof plen) &&
-            jit_write_all(to_server, path, plen);
+  uint32_t nn = (uint32_t)n;
+  bool ok = jit_write_all(to_server, &nn, sizeof nn);
   for (int i = 0; ok && i < n; i++) ok = jit_send_shape(to_server, jobs[i]->shape);
   int32_t status = -1;
   double ms = 0;
   uint8_t lowered[64] = {0};
-  uint32_t elen = 0;
+  uint32_t elen = 0, objlen = 0;
   char err[401] = "";
+  uint8_t *obj = NULL;
   if (ok) ok = jit_read_all(from_server, &status, sizeof status) && jit_read_all(from_server, &ms, sizeof ms) &&
                jit_read_all(from_server, lowered, (size_t)n) && jit_read_all(from_server, &elen, sizeof elen) &&
-               elen <= 400 && jit_read_all(from_server, err, elen);
+               elen <= 400 && jit_read_all(from_server, err, elen) &&
+               jit_read_all(from_server, &objlen, sizeof objlen) && objlen <= JIT_WIRE_MAX_OBJECT &&
+               (objlen == 0 || ((obj = malloc(objlen)) && jit_read_all(from_server, obj, objlen)));
   if (!ok) {
+    free(obj);
     /* the server died (crashed, or killed with its process group): not the lambdas' fault;
        a server that dies before ever answering does not work here at all */
     if (server_compiles == 0 && ++failed_starts >= 3) {
@@ -211,8 +192,8 @@ static bool exchange(jit_job **jobs, int n) {
     if (!lowered[i]) snprintf(jobs[i]->err, sizeof jobs[i]->err, "unsupported bytecode");
     else if (status) snprintf(jobs[i]->err, sizeof jobs[i]->err, "%s", err[0] ? err : "compile failed");
   }
-  if (status || !nok) {
-    unlink(path);
+  if (status || !nok || !obj) {
+    free(obj);
     if (status && n > 1) { /* one bad lambda must not sink the batch: retry each alone */
       for (int i = 0; i < n; i++)
         if (lowered[i]) {
@@ -222,18 +203,17 @@ static bool exchange(jit_job **jobs, int n) {
     }
     return true;
   }
-  char kept[600];
-  const char *load = n == 1 ? jit_disk_store(jobs[0]->shape, path, kept, sizeof kept) : path;
+  if (n == 1) jit_disk_store(jobs[0]->shape, obj, objlen);
   char why[160];
-  jit_image *img = jit_image_load(load, why, sizeof why);
-  if (load == path) unlink(path); /* loaded now; nothing is left on disk */
-  jit_object *obj = img ? calloc(1, sizeof(jit_object)) : NULL;
-  if (!obj) {
+  jit_image *img = jit_image_from_memory(obj, objlen, why, sizeof why);
+  free(obj);
+  jit_object *object = img ? calloc(1, sizeof(jit_object)) : NULL;
+  if (!object) {
     for (int i = 0; i < n; i++) snprintf(jobs[i]->err, sizeof jobs[i]->err, "load: %s", img ? "out of memory" : why);
     jit_image_free(img);
     return true;
   }
-  obj->img = img;
+  object->img = img;
   int got = 0;
   for (int i = 0; i < n; i++) {
     if (!lowered[i]) continue;
@@ -241,7 +221,7 @@ static bool exchange(jit_job **jobs, int n) {
     snprintf(name, sizeof name, "sx_lambda_%d", i);
     jobs[i]->fn = jit_image_symbol(img, name);
     if (jobs[i]->fn) {
-      jobs[i]->obj = obj;
+      jobs[i]->obj = object;
       got++;
     } else {
       snprintf(jobs[i]->err, sizeof jobs[i]->err, "compiled code not found");
@@ -249,9 +229,9 @@ static bool exchange(jit_job **jobs, int n) {
   }
   if (!got) {
     jit_image_free(img);
-    free(obj);
+    free(object);
     return true;
   }
-  jit_object_adopt(obj, jobs, n);
+  jit_object_adopt(object, jobs, n);
   return true;
 }

@@ -89,7 +89,7 @@ uint64_t jit_layout_id(void) {
       offsetof(struct jit_entry, nfixed), offsetof(struct jit_entry, rest),
       sizeof(sx_pair), sizeof(sx_flonum), offsetof(sx_vector, len), offsetof(sx_vector, items),
       offsetof(sx_cell, value), offsetof(sx_box, value), OP__COUNT, RT_COUNT, T_NTYPES,
-      SX_VERSION_MAJOR, SX_VERSION_MINOR};
+      SX_VERSION_MAJOR, SX_VERSION_MINOR, JIT_WIRE_PROTOCOL};
   uint64_t h = 0xcbf29ce484222325ull;
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) h = (h ^ parts[i]) * 0x100000001b3ull;
   return h;

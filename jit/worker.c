@@ -238,8 +238,9 @@ void jit_release_graveyard(const void *stack_lo, const void *stack_hi) {
 bool jit_graveyard_empty(void) { return graveyard == NULL; }
 
 bool jit_is_code_object(const char *path) {
-  /* libgccjit writes each result to its own temp directory as .../libgccjit-XXXXXX/fake.so */
-  return path && ((strstr(path, "/libgccjit-") && strstr(path, "/fake.so")) || strstr(path, "/sx-jit-"));
+  /* where objects go through dlopen (image.c), they are opened from memory files through /proc;
+     on x86-64 the host maps them itself and the dynamic linker never sees them */
+  return path && !strncmp(path, "/proc/self/fd/", 14);
 }
 
 /* ---- compiling ---------------------------------------------------------------------------- */
