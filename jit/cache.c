@@ -361,6 +361,8 @@ static void hot(sx_state *S, sx_proto *p) {
   void *fn;
   jit_image *img = jit_disk_load(shape, &fn);
   if (img) { /* compiled by an earlier run: load it */
+    jit_perfmap_note(fn, jit_image_symbol_size(img, "sx_lambda_0"),
+                     sx_is_symbol(p->name) ? STR(SYM(p->name)->name)->data : "<lambda>");
     jit_object *obj = jit_object_loaded(img);
     code = obj ? jit_store_add(shape, fn, obj) : NULL;
     if (obj) jit_object_unref(obj);

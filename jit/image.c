@@ -35,6 +35,7 @@
 typedef struct {
   char *name;
   void *addr;
+  size_t size;
 } image_sym;
 
 struct jit_image {
@@ -288,6 +289,7 @@ static bool collect_globals(loader *L, jit_image *im) {
     if (!name || !L->value[i]) continue;
     im->syms[im->nsyms].name = strdup(name);
     if (!im->syms[im->nsyms].name) return fail(L, "%s", "out of memory");
+    im->syms[im->nsyms].size = s->st_size;
     im->syms[im->nsyms++].addr = (void *)(uintptr_t)L->value[i];
   }
   return true;
@@ -384,6 +386,12 @@ void *jit_image_symbol(const jit_image *im, const char *name) {
   return NULL;
 }
 
+size_t jit_image_symbol_size(const jit_image *im, const char *name) {
+  for (int i = 0; i < im->nsyms; i++)
+    if (!strcmp(im->syms[i].name, name)) return im->syms[i].size;
+  return 0;
+}
+
 void jit_image_extent(const jit_image *im, uintptr_t *lo, uintptr_t *hi, size_t *bytes) {
   *lo = (uintptr_t)im->base;
   *hi = (uintptr_t)im->base + im->size;
@@ -468,6 +476,14 @@ jit_image *jit_image_from_memory(const uint8_t *buf, size_t len, char *err, size
 }
 
 void *jit_image_symbol(const jit_image *im, const char *name) { return dlsym(im->dl, name); }
+
+size_t jit_image_symbol_size(const jit_image *im, const char *name) {
+  Dl_info info;
+  const ElfW(Sym) *sym = NULL;
+  void *addr = dlsym(im->dl, name);
+  if (!addr || !dladdr1(addr, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym) return 0;
+  return sym->st_size;
+}
 
 void jit_image_extent(const jit_image *im, uintptr_t *lo, uintptr_t *hi, size_t *bytes) {
   *lo = im->lo;

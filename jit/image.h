@@ -27,8 +27,9 @@ SX_INTERNAL jit_image *jit_image_from_memory(const uint8_t *buf, size_t len, cha
 SX_INTERNAL jit_image *jit_image_load(const char *path, char *err, size_t errlen);
 /* The whole file at path (malloc'd), at most max bytes; NULL when it cannot be read. */
 SX_INTERNAL uint8_t *jit_read_file(const char *path, size_t max, size_t *len);
-/* The address of the global function name in the image, or NULL. */
+/* The address of the global function name in the image, or NULL; its size in bytes. */
 SX_INTERNAL void *jit_image_symbol(const jit_image *im, const char *name);
+SX_INTERNAL size_t jit_image_symbol_size(const jit_image *im, const char *name);
 /* The address range the image occupies and the bytes it maps. */
 SX_INTERNAL void jit_image_extent(const jit_image *im, uintptr_t *lo, uintptr_t *hi, size_t *bytes);
 SX_INTERNAL void jit_image_free(jit_image *im);

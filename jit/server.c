@@ -221,6 +221,7 @@ static bool exchange(jit_job **jobs, int n) {
     snprintf(name, sizeof name, "sx_lambda_%d", i);
     jobs[i]->fn = jit_image_symbol(img, name);
     if (jobs[i]->fn) {
+      jit_perfmap_note(jobs[i]->fn, jit_image_symbol_size(img, name), jobs[i]->name);
       jobs[i]->obj = object;
       got++;
     } else {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "disk.h"
 #include "server.h"
@@ -241,6 +242,32 @@ bool jit_is_code_object(const char *path) {
   /* where objects go through dlopen (image.c), they are opened from memory files through /proc;
      on x86-64 the host maps them itself and the dynamic linker never sees them */
   return path && !strncmp(path, "/proc/self/fd/", 14);
+}
+
+/* ---- perf's map of compiled code ----------------------------------------------------------
+ * SX_JIT_PERFMAP=1: every piece of code loaded is listed in /tmp/perf-PID.map (where perf
+ * looks for code it has no file for) as "start size sx:NAME", so perf report names compiled
+ * lambdas. Entries are never removed: perf reads the file after the run. */
+static pthread_mutex_t perfmap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void jit_perfmap_note(const void *fn, size_t size, const char *name) {
+  static FILE *map;
+  static int state; /* 0 not looked at yet, 1 on, 2 off */
+  pthread_mutex_lock(&perfmap_lock);
+  if (state == 0) {
+    const char *env = getenv("SX_JIT_PERFMAP");
+    state = env && *env == '1' ? 1 : 2;
+    if (state == 1) {
+      char path[64];
+      snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
+      if (!(map = fopen(path, "a"))) state = 2;
+    }
+  }
+  if (state == 1 && fn) {
+    fprintf(map, "%lx %zx sx:%s\n", (unsigned long)(uintptr_t)fn, size ? size : 1, name);
+    fflush(map);
+  }
+  pthread_mutex_unlock(&perfmap_lock);
 }
 
 /* ---- compiling ---------------------------------------------------------------------------- */

@@ -36,5 +36,6 @@ SX_INTERNAL size_t jit_store_code_bytes(void);
 SX_INTERNAL void jit_release_graveyard(const void *stack_lo, const void *stack_hi);
 SX_INTERNAL bool jit_graveyard_empty(void);
 SX_INTERNAL jit_object *jit_object_loaded(jit_image *img);
+SX_INTERNAL void jit_perfmap_note(const void *fn, size_t size, const char *name);
 
 #endif
