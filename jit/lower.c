@@ -799,6 +799,7 @@ static void xfer(lw *w, uint32_t i, const uint8_t *in, uint8_t *out, uint8_t *tg
     S[d - 2] = KD_ANY;
     break;
   case OP_VSET: S[d - 3] = KD_ANY; break;
+  case OP_SETCAR: case OP_SETCDR: S[d - 2] = KD_ANY; break;
   case OP_CAR: case OP_CDR: case OP_NULLP: case OP_PAIRP: case OP_TYPEP: case OP_PROCP:
   case OP_NOT: case OP_ZEROP:
     S[d - 1] = KD_ANY;
@@ -1443,6 +1444,21 @@ static void lower_body(lw *w) {
       goto_join(w, &sp);
       w->cur = sp.slow;
       prim_slow(w, op, s[d - 1], v, NULL, NULL);
+      goto_join(w, &sp);
+      w->cur = sp.join;
+      break;
+    }
+    case OP_SETCAR:
+    case OP_SETCDR: {
+      gcc_jit_rvalue *p = val(w, SL(d - 2)), *x = val(w, SL(d - 1));
+      split sp = branch(w, land(w, land(w, is_ptr(w, p), cmp(w, GCC_JIT_COMPARISON_NE, p, k64(w, 0))),
+                                type_is(w, p, T_PAIR)), 1);
+      w->cur = sp.fast;
+      assign(w, word(w, p, op == OP_SETCAR ? 1 : 2), x);
+      assign(w, s[d - 2], k64(w, (int64_t)SX_NIL));
+      goto_join(w, &sp);
+      w->cur = sp.slow;
+      prim_slow(w, op, s[d - 2], p, x, NULL);
       goto_join(w, &sp);
       w->cur = sp.join;
       break;

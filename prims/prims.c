@@ -38,7 +38,8 @@ int prim_inline_op(const char *name, int argc) {
       {"<=", 2, OP_LE},      {">", 2, OP_GT},      {">=", 2, OP_GE},       {"=", 2, OP_NUMEQ},
       {"car", 1, OP_CAR},    {"cdr", 1, OP_CDR},   {"cons", 2, OP_CONS},   {"null?", 1, OP_NULLP},
       {"pair?", 1, OP_PAIRP}, {"eq?", 2, OP_EQ},   {"not", 1, OP_NOT},     {"zero?", 1, OP_ZEROP},
-      {"vector-ref", 2, OP_VREF}, {"vector-set!", 3, OP_VSET},
+      {"vector-ref", 2, OP_VREF}, {"vector-set!", 3, OP_VSET}, {"set-car!", 2, OP_SETCAR},
+      {"set-cdr!", 2, OP_SETCDR},
   };
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
     if (ops[i].argc == argc && !strcmp(ops[i].name, name)) return ops[i].op;

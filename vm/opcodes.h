@@ -69,6 +69,8 @@ OP(NOT, N, 0)
 OP(ZEROP, N, 0)
 OP(VREF, N, -1)
 OP(VSET, N, -2)
+OP(SETCAR, N, -1)      /* set-car!: pop the value and the pair, push nil */
+OP(SETCDR, N, -1)      /* set-cdr! */
 OP(LTJF, J, -2)        /* pop b, a; jump unless a < b (fused compare and branch) */
 OP(LEJF, J, -2)
 OP(GTJF, J, -2)
