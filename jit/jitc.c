@@ -27,7 +27,7 @@
 #endif
 
 SX_INTERNAL bool jit_lower(gcc_jit_context *ctx, const jit_shape *shape, const char *name);
-SX_INTERNAL void jit_context_options(gcc_jit_context *ctx);
+SX_INTERNAL void jit_context_options(gcc_jit_context *ctx, bool big);
 
 static double now_ms(void) {
   struct timespec ts;
@@ -112,7 +112,7 @@ int main(int argc, char **argv) {
       if (!(shapes[i] = jit_recv_shape(in))) return 0;
     double t0 = now_ms();
     gcc_jit_context *ctx = gcc_jit_context_acquire();
-    jit_context_options(ctx);
+    jit_context_options(ctx, n == 1 && shapes[0]->ncode >= JIT_BIG_LAMBDA);
     uint8_t lowered[JIT_WIRE_MAX_JOBS];
     int nok = 0;
     for (uint32_t i = 0; i < n; i++) {

@@ -12,6 +12,8 @@
 #include "jit_internal.h"
 
 #define JIT_WIRE_MAX_JOBS 64
+/* A lambda of this many instructions or more is compiled alone, at -O1 (see lower.c). */
+#define JIT_BIG_LAMBDA 80
 #define JIT_WIRE_MAX_OBJECT (64u << 20)
 #define JIT_WIRE_PROTOCOL 2 /* part of the layout id: a server speaking another protocol is refused */
 

@@ -20,8 +20,12 @@
 
 #include "disk.h"
 #include "server.h"
+#include "wire.h"
 
-#define JIT_BATCH 8
+/* Lambdas per libgccjit context. Batching saves the fixed cost of a context (~5 ms now that
+ * objects are not linked) but nothing is installed until the whole batch is done: a cold
+ * program whose first hot lambdas wait for a batch of 8 waited ~190 ms (deriv). */
+#define JIT_BATCH 4
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
@@ -316,11 +320,15 @@ static void *worker_main(void *arg) {
     int max = jit_disk_enabled() ? 1 : JIT_BATCH;
     while (queue_head && n < max) {
       jit_job *j = queue_head;
+      /* a big lambda goes alone (it is compiled at -O1), and a batch does not wait for it */
+      bool big = j->shape->ncode >= JIT_BIG_LAMBDA;
+      if (big && n > 0) break;
       queue_head = j->next;
       if (!queue_head) queue_tail = NULL;
       queue_len--;
       j->next = NULL;
       batch[n++] = j;
+      if (big) break;
     }
     pthread_mutex_unlock(&lock);
     jit_compile_batch(batch, n);
