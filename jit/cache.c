@@ -184,9 +184,11 @@ static void install(sx_state *S, struct jit_entry *e, jit_code *code) {
 
 static void log_compile(sx_state *S, jit_job *j) {
   if (!S->jit->log) return;
-  fprintf(stderr, "jit: lambda %llu %s: %u instructions, %.1f ms%s%s\n",
-          (unsigned long long)j->entry->id, j->name, j->shape->ncode, j->ms, j->fn ? "" : ", failed: ",
-          j->fn ? "" : j->err);
+  /* when it was asked for and when it is installed, since the native tier opened: the latency
+     a cold program sees */
+  fprintf(stderr, "jit: lambda %llu %s: %u instructions, %.1f ms (asked at %.1f ms, done at %.1f ms)%s%s\n",
+          (unsigned long long)j->entry->id, j->name, j->shape->ncode, j->ms, j->queued_at, jit_clock_ms(),
+          j->fn ? "" : ", failed: ", j->fn ? "" : j->err);
 }
 
 /* Installs (or discards) one finished job on the VM thread. */
@@ -388,6 +390,7 @@ static void hot(sx_state *S, sx_proto *p) {
   p->h.flags |= PROTO_QUEUED;
   p->calls = NEVER;
   J->pending++;
+  j->queued_at = jit_clock_ms();
   if (J->sync) {
     jit_compile_batch(&j, 1);
     finish_job(S, j);

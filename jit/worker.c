@@ -248,6 +248,16 @@ bool jit_is_code_object(const char *path) {
   return path && !strncmp(path, "/proc/self/fd/", 14);
 }
 
+static double clock_origin;
+
+static double monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+double jit_clock_ms(void) { return monotonic_ms() - clock_origin; }
+
 /* ---- perf's map of compiled code ----------------------------------------------------------
  * SX_JIT_PERFMAP=1: every piece of code loaded is listed in /tmp/perf-PID.map (where perf
  * looks for code it has no file for) as "start size sx:NAME", so perf report names compiled
@@ -356,7 +366,11 @@ static void after_fork_child(void) {
 
 static void register_atfork(void) { pthread_atfork(NULL, NULL, after_fork_child); }
 
+static void set_clock_origin(void) { clock_origin = monotonic_ms(); }
+
 void jit_worker_init(void) {
+  static pthread_once_t clock_once = PTHREAD_ONCE_INIT;
+  pthread_once(&clock_once, set_clock_origin);
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, register_atfork);
 }

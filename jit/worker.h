@@ -15,6 +15,7 @@ typedef struct jit_job {
   void *fn;
   jit_object *obj;
   double ms;
+  double queued_at; /* jit_clock_ms when it was asked for (SX_JIT_LOG) */
   char err[200];
   struct jit_job *next;
 } jit_job;
@@ -37,5 +38,6 @@ SX_INTERNAL void jit_release_graveyard(const void *stack_lo, const void *stack_h
 SX_INTERNAL bool jit_graveyard_empty(void);
 SX_INTERNAL jit_object *jit_object_loaded(jit_image *img);
 SX_INTERNAL void jit_perfmap_note(const void *fn, size_t size, const char *name);
+SX_INTERNAL double jit_clock_ms(void); /* ms since the native tier first opened in this process */
 
 #endif
