@@ -27,6 +27,7 @@
 
 #if JIT_IMAGE_RELOCATABLE
 #include <elf.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #define PAGE 4096u
@@ -38,9 +39,12 @@ typedef struct {
   size_t size;
 } image_sym;
 
+typedef struct chunk chunk;
+
 struct jit_image {
-  uint8_t *base;
+  uint8_t *base; /* where the code runs */
   size_t size;
+  chunk *in;     /* the arena chunk holding it, or NULL: a mapping of its own */
   image_sym *syms;
   int nsyms;
 };
@@ -63,6 +67,7 @@ typedef struct {
   int32_t *stub;   /* per symbol: call stub index + 1, 0 for none */
   uint8_t *used;   /* per symbol: a relocation refers to it */
   uint8_t *got_base;
+  intptr_t delta;  /* where bytes are written = where they run + delta (the arena's writable view) */
   int ngot, nstub;
   char *err;
   size_t errlen;
@@ -248,19 +253,19 @@ static bool apply(loader *L, uint8_t *got_base, uint8_t *stub_base) {
       }
       }
       if (width == 8) {
-        memcpy(at, &v, 8);
+        memcpy(at + L->delta, &v, 8);
       } else {
         bool pc = type != R_X86_64_32 && type != R_X86_64_32S; /* checked above */
         if (pc && v != (int32_t)v) return fail(L, "%s", "relative relocation out of range");
         uint32_t w = (uint32_t)v;
-        memcpy(at, &w, 4);
+        memcpy(at + L->delta, &w, 4);
       }
     }
   }
   for (size_t i = 0; i < L->nsym; i++) {
-    if (L->got[i]) memcpy(got_base + (L->got[i] - 1) * 8, &L->value[i], 8);
+    if (L->got[i]) memcpy(got_base + L->delta + (L->got[i] - 1) * 8, &L->value[i], 8);
     if (L->stub[i]) {
-      uint8_t *st = stub_base + (L->stub[i] - 1) * STUB_BYTES;
+      uint8_t *st = stub_base + L->delta + (L->stub[i] - 1) * STUB_BYTES;
       static const uint8_t jmp[6] = {0xff, 0x25, 0, 0, 0, 0}; /* jmp *0(%rip) */
       memcpy(st, jmp, 6);
       memcpy(st + 6, &L->value[i], 8);
@@ -295,8 +300,167 @@ static bool collect_globals(loader *L, jit_image *im) {
   return true;
 }
 
-/* Lays the loaded sections out, code first, then (from a fresh page) read-only and writable
- * data; maps, relocates and protects them. */
+/* ---- the code arena -------------------------------------------------------------------------
+ * A compiled lambda is a few hundred bytes to a few KB; a mapping of its own takes a page for
+ * its code and one for its constants, ~25 times what it needs. So images are packed into chunks
+ * of one memory file mapped twice: a writable view the loader writes through and a read-execute
+ * view the code runs from (no page is ever writable and executable at once, as W^X asks; other
+ * threads may be running code of the same pages while a new image is written). The writable
+ * view's pages are dropped once written, and pages no live image uses are given back to the OS
+ * (hole punching), so resident memory follows live code; an empty chunk is unmapped. Images
+ * with writable data, large alignments or more than a quarter of a chunk get a mapping of their
+ * own. Allocation is first fit over a list of free extents kept in address order. */
+#define CHUNK_BYTES (1u << 20)
+#define BLOCK_ALIGN 64
+
+typedef struct extent {
+  size_t off, len;
+  struct extent *next;
+} extent;
+
+struct chunk {
+  uint8_t *rx, *rw;
+  int fd;
+  size_t live; /* bytes of live images */
+  extent *free;
+  chunk *next;
+};
+
+static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
+static chunk *chunks;
+
+/* A forked child shares the chunks' memory files with its parent: code either of them loaded
+ * into a free block would appear in the other's. So the child copies each chunk into a memory
+ * file of its own, mapped at the same addresses (its code keeps running where it is). The lock
+ * is held across fork so the child sees the lists whole. */
+static void fork_prepare(void) { pthread_mutex_lock(&arena_lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&arena_lock); }
+
+static void punch(chunk *c, size_t off, size_t len);
+
+static void fork_child(void) {
+  for (chunk *c = chunks; c; c = c->next) {
+    if (!c->rw) continue;
+    int fd = memfd_create("sx-jit-code", MFD_CLOEXEC);
+    bool ok = fd >= 0 && ftruncate(fd, CHUNK_BYTES) == 0 && pwrite(fd, c->rx, CHUNK_BYTES, 0) == CHUNK_BYTES &&
+              mmap(c->rw, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED &&
+              mmap(c->rx, CHUNK_BYTES, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED;
+    if (ok) {
+      close(c->fd);
+      c->fd = fd;
+      for (extent *e = c->free; e; e = e->next) punch(c, e->off, e->len);
+    } else {
+      /* keep the shared chunk for the code already in it, but load nothing more there */
+      if (fd >= 0) close(fd);
+      munmap(c->rw, CHUNK_BYTES);
+      c->rw = NULL;
+    }
+  }
+  pthread_mutex_unlock(&arena_lock);
+}
+
+static void arena_init(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+
+static chunk *chunk_new(void) {
+  chunk *c = calloc(1, sizeof(chunk));
+  extent *all = calloc(1, sizeof(extent));
+  int fd = memfd_create("sx-jit-code", MFD_CLOEXEC);
+  if (!c || !all || fd < 0 || ftruncate(fd, CHUNK_BYTES) != 0) goto fail;
+  c->rw = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  c->rx = c->rw == MAP_FAILED ? MAP_FAILED : mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+  if (c->rx == MAP_FAILED) {
+    if (c->rw != MAP_FAILED) munmap(c->rw, CHUNK_BYTES);
+    goto fail;
+  }
+  c->fd = fd;
+  all->len = CHUNK_BYTES;
+  c->free = all;
+  c->next = chunks;
+  chunks = c;
+  return c;
+fail:
+  if (fd >= 0) close(fd);
+  free(all);
+  free(c);
+  return NULL;
+}
+
+/* A block of len bytes (a multiple of BLOCK_ALIGN) in some chunk: its offset, or -1. */
+static long arena_alloc(size_t len, chunk **in) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, arena_init);
+  for (int round = 0; round < 2; round++) {
+    for (chunk *c = chunks; c; c = c->next)
+      for (extent **e = c->rw ? &c->free : NULL; e && *e; e = &(*e)->next)
+        if ((*e)->len >= len) {
+          size_t off = (*e)->off;
+          (*e)->off += len;
+          (*e)->len -= len;
+          if ((*e)->len == 0) {
+            extent *gone = *e;
+            *e = gone->next;
+            free(gone);
+          }
+          c->live += len;
+          *in = c;
+          return (long)off;
+        }
+    if (round == 0 && !chunk_new()) break;
+  }
+  return -1;
+}
+
+/* Gives the pages of [off, off+len) that no other block touches back to the OS. */
+static void punch(chunk *c, size_t off, size_t len) {
+  size_t lo = (off + PAGE - 1) & ~(size_t)(PAGE - 1), hi = (off + len) & ~(size_t)(PAGE - 1);
+  if (hi > lo) (void)fallocate(c->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)lo, (off_t)(hi - lo));
+}
+
+static void arena_free(chunk *c, size_t off, size_t len) {
+  c->live -= len;
+  if (c->live == 0) { /* nothing left in it: unmap the chunk */
+    chunk **p = &chunks;
+    while (*p != c) p = &(*p)->next;
+    *p = c->next;
+    munmap(c->rx, CHUNK_BYTES);
+    if (c->rw) munmap(c->rw, CHUNK_BYTES);
+    close(c->fd);
+    for (extent *e = c->free, *n; e; e = n) n = e->next, free(e);
+    free(c);
+    return;
+  }
+  /* insert in address order, merging with the neighbours */
+  extent **p = &c->free, *prev = NULL;
+  while (*p && (*p)->off < off) prev = *p, p = &(*p)->next;
+  extent *next = *p;
+  if (prev && prev->off + prev->len == off) {
+    prev->len += len;
+    if (next && prev->off + prev->len == next->off) {
+      prev->len += next->len;
+      prev->next = next->next;
+      free(next);
+    }
+    punch(c, prev->off, prev->len);
+    return;
+  }
+  if (next && off + len == next->off) {
+    next->off = off;
+    next->len += len;
+    punch(c, next->off, next->len);
+    return;
+  }
+  extent *e = malloc(sizeof(extent));
+  if (!e) return; /* the bytes are lost to the arena until the chunk empties */
+  e->off = off;
+  e->len = len;
+  e->next = next;
+  *p = e;
+  punch(c, off, len);
+}
+
+/* Lays the loaded sections out, code first, then read-only and writable data: packed into the
+ * arena, or in a mapping of its own where data starts on a fresh page (so that it can be
+ * protected apart); relocates and protects them. */
 static jit_image *load(loader *L) {
   if (!check_headers(L)) return NULL;
   int nsec = L->eh->e_shnum;
@@ -309,7 +473,7 @@ static jit_image *load(loader *L) {
   jit_image *im = calloc(1, sizeof(jit_image));
   bool ok = off && L->where && L->value && L->got && L->stub && L->used && im;
   if (!ok) fail(L, "%s", "out of memory");
-  size_t text = 0, data = 0;
+  size_t text = 0, data = 0, align = 16;
   bool writable = false;
   for (int pass = 0; ok && pass < 2; pass++)
     for (int i = 0; i < nsec; i++) {
@@ -318,34 +482,70 @@ static jit_image *load(loader *L) {
       *end = align_up(*end, L->sh[i].sh_addralign);
       off[i] = *end;
       *end += L->sh[i].sh_size;
-      if (L->sh[i].sh_flags & SHF_WRITE) writable = true;
+      if ((L->sh[i].sh_flags & SHF_WRITE) && L->sh[i].sh_size) writable = true; /* empty .data is usual */
+      if (L->sh[i].sh_addralign > align) align = L->sh[i].sh_addralign;
       L->where[i] = (uint8_t *)1; /* placed; the real address once mapped */
     }
   ok = ok && count_slots(L);
-  size_t stubs = align_up(text, 16), got = align_up(data, 8);
-  size_t text_pages = align_up(stubs + (size_t)L->nstub * STUB_BYTES, PAGE);
-  size_t data_pages = align_up(got + (size_t)L->ngot * 8, PAGE);
-  uint8_t *base = MAP_FAILED;
   if (ok && text == 0) ok = fail(L, "%s", "no code in the object");
-  if (ok) {
-    base = mmap(NULL, text_pages + data_pages, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  size_t stubs = align_up(text, 16), code_end = stubs + (size_t)L->nstub * STUB_BYTES;
+  /* packed: data right after the code (and stubs); else from the next page */
+  bool packed = !writable && align <= BLOCK_ALIGN;
+  size_t data_at = packed ? align_up(code_end, align) : align_up(code_end, PAGE);
+  size_t got = align_up(data_at + data, 8);
+  size_t total = got + (size_t)L->ngot * 8;
+  size_t text_pages = data_at; /* own mapping: the executable part */
+  packed = packed && total <= CHUNK_BYTES / 4;
+  uint8_t *base = MAP_FAILED;
+  size_t size = packed ? align_up(total, BLOCK_ALIGN) : align_up(total, PAGE);
+  if (ok && packed) {
+    pthread_mutex_lock(&arena_lock);
+    chunk *c = NULL;
+    long at = arena_alloc(size, &c);
+    if (at >= 0) {
+      im->in = c;
+      base = c->rx + at;
+      L->delta = c->rw - c->rx;
+    } else {
+      packed = false; /* no memory file: a mapping of its own */
+      size = align_up(total, PAGE);
+    }
+    pthread_mutex_unlock(&arena_lock);
+    if (!packed) {
+      data_at = align_up(code_end, PAGE);
+      got = align_up(data_at + data, 8);
+      total = got + (size_t)L->ngot * 8;
+      text_pages = data_at;
+      size = align_up(total, PAGE);
+    }
+  }
+  if (ok && !packed) {
+    base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED) ok = fail(L, "%s", "cannot map memory for the code");
   }
   if (ok) {
     im->base = base;
-    im->size = text_pages + data_pages;
+    im->size = size;
     for (int i = 0; i < nsec; i++) {
       if (!L->where[i]) continue;
       bool code = (L->sh[i].sh_flags & SHF_EXECINSTR) != 0;
-      L->where[i] = base + (code ? 0 : text_pages) + off[i];
-      if (L->sh[i].sh_type == SHT_PROGBITS) memcpy(L->where[i], L->file + L->sh[i].sh_offset, L->sh[i].sh_size);
+      L->where[i] = base + (code ? 0 : data_at) + off[i];
+      if (L->sh[i].sh_type == SHT_PROGBITS) memcpy(L->where[i] + L->delta, L->file + L->sh[i].sh_offset, L->sh[i].sh_size);
+      else memset(L->where[i] + L->delta, 0, L->sh[i].sh_size); /* a reused block is not zero */
     }
-    L->got_base = base + text_pages + got;
+    L->got_base = base + got;
     ok = resolve_symbols(L) && apply(L, L->got_base, base + stubs) && collect_globals(L, im);
   }
-  if (ok && (mprotect(base, text_pages, PROT_READ | PROT_EXEC) != 0 ||
-             (data_pages && mprotect(base + text_pages, data_pages, writable ? PROT_READ | PROT_WRITE : PROT_READ) != 0)))
+  if (ok && packed) {
+    /* written: the writable view's pages are not needed until the next image goes there */
+    uintptr_t lo = ((uintptr_t)base + L->delta) & ~(uintptr_t)(PAGE - 1);
+    uintptr_t hi = ((uintptr_t)base + L->delta + size + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+    madvise((void *)lo, hi - lo, MADV_DONTNEED);
+  } else if (ok && (mprotect(base, text_pages, PROT_READ | PROT_EXEC) != 0 ||
+                    (size > text_pages &&
+                     mprotect(base + text_pages, size - text_pages, writable ? PROT_READ | PROT_WRITE : PROT_READ) != 0))) {
     ok = fail(L, "%s", "cannot protect the code");
+  }
   free(off);
   free(L->where);
   free(L->value);
@@ -353,7 +553,7 @@ static jit_image *load(loader *L) {
   free(L->stub);
   free(L->used);
   if (!ok && im) {
-    if (base != MAP_FAILED) im->base = base, im->size = text_pages + data_pages;
+    if (base != MAP_FAILED) im->base = base, im->size = size;
     jit_image_free(im);
     im = NULL;
   }
@@ -400,7 +600,13 @@ void jit_image_extent(const jit_image *im, uintptr_t *lo, uintptr_t *hi, size_t 
 
 void jit_image_free(jit_image *im) {
   if (!im) return;
-  if (im->base) munmap(im->base, im->size);
+  if (im->in) {
+    pthread_mutex_lock(&arena_lock);
+    arena_free(im->in, (size_t)(im->base - im->in->rx), im->size);
+    pthread_mutex_unlock(&arena_lock);
+  } else if (im->base) {
+    munmap(im->base, im->size);
+  }
   for (int i = 0; i < im->nsyms; i++) free(im->syms[i].name);
   free(im->syms);
   free(im);

@@ -3,7 +3,9 @@
  * jump tables, constants, writable data through the GOT, pointers in data, calls into libc),
  * on a non-PIC object (refused cleanly), and on every truncation and thousands of corruptions
  * of a good file: the loader must answer "loaded" or an error, never crash or read outside the
- * file (make check-asan runs this test under AddressSanitizer). */
+ * file (make check-asan runs this test under AddressSanitizer). Objects without writable data
+ * (what sx-jitc writes) are packed into the code arena: blocks reused, nothing writable and
+ * executable, resident memory back to where it was once they are freed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +52,25 @@ static const char source[] =
     "  return (long)strlen(scratch);\n"
     "}\n";
 
+/* like compiled lambdas: code, constants and calls, no writable data */
+static const char ro_source[] =
+    "#include <string.h>\n"
+    "static const long primes[8] = {2, 3, 5, 7, 11, 13, 17, 19};\n"
+    "__attribute__((noinline)) static long pick(long k) {\n"
+    "  switch (k & 7) { case 0: return 5; case 1: return 8; case 2: return 13; case 3: return 21;\n"
+    "  case 4: return 34; case 5: return 55; case 6: return 89; default: return 144; }\n"
+    "}\n"
+    "long sx_ro_f(long k, const char *s) { return primes[k & 7] * 1000 + pick(k) + (long)strlen(s); }\n";
+
 static bool compile(const char *dir, const char *out, const char *flags) {
   char cmd[1024];
   snprintf(cmd, sizeof cmd, "cc -O2 %s -c -o %s/%s %s/t.c 2>/dev/null", flags, dir, out, dir);
+  return system(cmd) == 0;
+}
+
+static bool compile_ro(const char *dir) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "cc -O2 -fPIC -c -o %s/ro.o %s/ro.c 2>/dev/null", dir, dir);
   return system(cmd) == 0;
 }
 
@@ -85,6 +103,98 @@ static long rss_kb(void) {
   return kb;
 }
 
+/* No mapping of this process is writable and executable at once. */
+static bool no_wx_mapping(void) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[512];
+  bool ok = f != NULL;
+  while (f && fgets(line, sizeof line, f)) {
+    char perms[8] = "";
+    if (sscanf(line, "%*s %7s", perms) == 1 && perms[1] == 'w' && perms[2] == 'x') ok = false;
+  }
+  if (f) fclose(f);
+  return ok;
+}
+
+/* Mappings of the code arena's memory files. */
+static int arena_mappings(void) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[512];
+  int n = 0;
+  while (f && fgets(line, sizeof line, f)) n += strstr(line, "sx-jit-code") != NULL;
+  if (f) fclose(f);
+  return n;
+}
+
+#define NIMG 5000
+static jit_image *imgs[NIMG];
+
+static void arena_tests(const char *dir) {
+  char path[512], err[200];
+  snprintf(path, sizeof path, "%s/ro.o", dir);
+  size_t len = 0;
+  unsigned char *obj = slurp(path, &len);
+  check(obj && len > 0, "the read-only object can be read");
+  if (!obj) return;
+  long rss0 = rss_kb();
+  bool all = true, calls = true;
+  for (int i = 0; i < NIMG; i++) {
+    imgs[i] = jit_image_from_memory(obj, len, err, sizeof err);
+    if (!imgs[i]) {
+      all = false;
+      printf("  (load %d: %s)\n", i, err);
+      break;
+    }
+    long (*f)(long, const char *) = (long (*)(long, const char *))jit_image_symbol(imgs[i], "sx_ro_f");
+    if (!f || f(i, "abc") != (long[]){2, 3, 5, 7, 11, 13, 17, 19}[i & 7] * 1000 + (long[]){5, 8, 13, 21, 34, 55, 89, 144}[i & 7] + 3)
+      calls = false;
+  }
+  check(all, "5000 objects load into the arena");
+  check(calls, "every one of them runs (constants, jump table, call into libc)");
+  uintptr_t lo, hi, lo2, hi2;
+  size_t bytes, bytes2;
+  jit_image_extent(imgs[0], &lo, &hi, &bytes);
+  jit_image_extent(imgs[1], &lo2, &hi2, &bytes2);
+  check(bytes < 4096 && bytes % 64 == 0 && hi - lo == bytes, "a small object takes a block, not pages");
+  check(lo2 == hi || hi2 == lo, "consecutive objects are packed side by side");
+  long rss1 = rss_kb();
+  printf("  (5000 objects of %zu bytes: RSS %ld -> %ld KB)\n", bytes, rss0, rss1);
+  check(rss1 - rss0 < NIMG * 2, "5000 loaded objects take less than 2 KB of resident memory each");
+  check(no_wx_mapping(), "no mapping is writable and executable");
+  check(arena_mappings() >= 2, "the arena is mapped twice (a writable and an executable view)");
+  /* free every other one, then load again: the freed blocks are reused */
+  static uintptr_t freed[NIMG / 2];
+  int nfreed = 0;
+  for (int i = 0; i < NIMG; i += 2) {
+    uintptr_t a, b;
+    size_t n;
+    jit_image_extent(imgs[i], &a, &b, &n);
+    freed[nfreed++] = a;
+    jit_image_free(imgs[i]);
+    imgs[i] = NULL;
+  }
+  jit_image *again = jit_image_from_memory(obj, len, err, sizeof err);
+  uintptr_t alo, ahi;
+  size_t ab;
+  bool reused = false;
+  if (again) {
+    jit_image_extent(again, &alo, &ahi, &ab);
+    for (int k = 0; k < nfreed; k++) reused |= freed[k] == alo;
+    long (*f)(long, const char *) = (long (*)(long, const char *))jit_image_symbol(again, "sx_ro_f");
+    reused = reused && f && f(3, "") == 7000 + 21;
+  }
+  check(reused, "a freed block is reused, and the code in it runs");
+  jit_image_free(again);
+  for (int i = 0; i < NIMG; i++) jit_image_free(imgs[i]), imgs[i] = NULL;
+  long rss2 = rss_kb();
+  printf("  (all freed: RSS %ld KB)\n", rss2);
+  check(arena_mappings() == 0, "freeing them all unmaps the arena");
+#if !ASAN
+  check(rss2 - rss0 < 1024, "freeing them all gives the memory back");
+#endif
+  free(obj);
+}
+
 int main(void) {
 #if !JIT_IMAGE_RELOCATABLE
   printf("image: this host loads shared objects with dlopen; nothing to test\n0 passed, 0 failed\n");
@@ -97,7 +207,9 @@ int main(void) {
   }
   snprintf(path, sizeof path, "%s/t.c", dir);
   spit(path, (const unsigned char *)source, sizeof source - 1);
-  bool built = compile(dir, "pic.o", "-fPIC") && compile(dir, "nopic.o", "-fno-pic -mcmodel=kernel");
+  snprintf(path, sizeof path, "%s/ro.c", dir);
+  spit(path, (const unsigned char *)ro_source, sizeof ro_source - 1);
+  bool built = compile(dir, "pic.o", "-fPIC") && compile(dir, "nopic.o", "-fno-pic -mcmodel=kernel") && compile_ro(dir);
   check(built, "cc builds the test objects");
   if (!built) goto done;
 
@@ -130,7 +242,7 @@ int main(void) {
   size_t bytes;
   jit_image_extent(im, &lo, &hi, &bytes);
   check(lo && hi - lo == bytes && bytes % 4096 == 0 && (uintptr_t)sw >= lo && (uintptr_t)sw < hi,
-        "extent: page-rounded and holding the code");
+        "writable data: a mapping of its own, page-rounded, holding the code");
   jit_image_free(im);
 
   snprintf(path, sizeof path, "%s/nopic.o", dir);
@@ -172,6 +284,8 @@ int main(void) {
   }
   check(true, "3000 corrupted objects loaded or refused without a crash");
   printf("  (%d of 3000 corrupted objects still loaded: flips in code or padding)\n", loaded);
+
+  arena_tests(dir);
 
   /* loading and freeing keeps no memory */
   for (int i = 0; i < 200; i++) jit_image_free(jit_image_load(path, err, sizeof err));

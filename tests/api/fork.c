@@ -1,7 +1,9 @@
 /* fork.c — a host that forks gets a working state in the child, native tier included: the child
  * compiles new lambdas (the compile worker and server are started afresh there), runs the code
  * compiled before the fork, opens states of its own; the parent goes on unharmed, also while
- * children compile at the same time. */
+ * children compile at the same time. Regression: the code arena's memory is a shared mapping,
+ * so a child that loaded code after the fork wrote it into the parent's free blocks, where the
+ * parent was loading code of its own. */
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,6 +78,33 @@ int main(void) {
             WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     }
   }
+  /* parent and child each load code of a different shape after the fork, one after the other
+     (a pipe orders them), then both run it: neither may see the other's code */
+  int order[2], done[2];
+  if (pipe(order) == 0 && pipe(done) == 0) {
+    fflush(stdout);
+    pid_t kid = fork();
+    if (kid == 0) {
+      alarm(30);
+      char c;
+      int bad = strcmp(eval_show(S, "(define (kid-f a b) (- (* a 7) b)) (kid-f 6 0)"), "42") != 0;
+      bad += write(order[1], "k", 1) != 1; /* child's code is loaded: now the parent loads */
+      bad += read(done[0], &c, 1) != 1;
+      bad += strcmp(eval_show(S, "(list (jit-compiled? kid-f) (kid-f 10 3) (kid-f 1 1) (sq 7))"), "(true 67 6 49)") != 0;
+      _exit(bad);
+    }
+    char c;
+    CHECK(read(order[0], &c, 1) == 1, "the child loaded its code");
+    CHECK_EVAL(S, "(define (parent-g x) (if (< x 0) (- x) (+ x 1000))) (list (parent-g 5) (parent-g -5))", "(1005 5)");
+    CHECK(write(done[1], "p", 1) == 1, "tell the child");
+    CHECK_EVAL(S, "(list (jit-compiled? parent-g) (parent-g 1) (parent-g -9) (sq 8))", "(true 1001 9 64)");
+    int status = 0;
+    CHECK(waitpid(kid, &status, 0) == kid, "waitpid");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's code is its own: exit %d (signal %d)",
+          WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    close(order[0]), close(order[1]), close(done[0]), close(done[1]);
+  }
+
   /* the parent after its children are gone */
   CHECK_EVAL(S, "(define (after x) (- x 1)) (list (after 43) (jit-compiled? after) (sq 5))",
              "(42 true 25)");
