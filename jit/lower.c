@@ -388,11 +388,19 @@ static void poll_leave(lw *w) {
   rare_call(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt, empty, flag_raised(w)), RT_POLL);
 }
 
-/* Before a return: charge the back edges not yet charged. */
+/* Before a return: charge the back edges not yet charged — if there were any: a recursive
+ * lambda whose self tail call is a loop (tak) mostly returns without going round, and then
+ * pays a test instead of a read-modify-write of S->fuel. */
 static void flush_fuel(lw *w) {
   if (!w->has_loops) return;
+  gcc_jit_block *charge = newblock(w), *on = newblock(w);
+  gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, cmp(w, GCC_JIT_COMPARISON_NE, rv(w->tick), k64(w, JIT_TICK)), 0),
+                                     charge, on);
+  w->cur = charge;
   gcc_jit_lvalue *fuel = sfield(w, offsetof(sx_state, fuel));
   assign(w, fuel, bin(w, GCC_JIT_BINARY_OP_MINUS, rv(fuel), ticks_used(w)));
+  gcc_jit_block_end_with_jump(w->cur, NULL, on);
+  w->cur = on;
 }
 
 static gcc_jit_block *to_head(lw *w, const uint8_t *src, uint32_t t);
