@@ -25,10 +25,11 @@ LIB_SX    := lib/prelude.sx lib/jit.sx
 # NATIVE=0: no sx-jitc and no libgccjit at all (the native tier is then never available)
 NATIVE   ?= 1
 JITC_BIN := $(if $(filter 0,$(NATIVE)),,sx-jitc)
+PRELUDE_JIT := $(if $(JITC_BIN),build/sx-jit-prelude/.stamp) # the prelude's native code (below)
 ifeq ($(NATIVE),0)
 DEB_PKGS := $(filter-out libgccjit-12-dev,$(DEB_PKGS))
 endif
-all: deps-check sx $(JITC_BIN) libsx.a libsx.so
+all: deps-check sx $(JITC_BIN) libsx.a libsx.so $(PRELUDE_JIT)
 
 # ---- Debian packages: checked on every build, installed when missing -------------------------
 deps-check:
@@ -111,7 +112,14 @@ libsx.so: $(LIB_OBJ) $(KERNEL_OBJ)
 JITC_OBJ := $(JITC_SRC:%.c=build/%.o) build/jit/wire.o
 sx-jitc: $(JITC_OBJ)
 	$(CC) -o $@ $(JITC_OBJ) -lgccjit
-build/jit/server.o: CFLAGS += -DSX_JITC_DEFAULT='"$(CURDIR)/sx-jitc"'
+build/jit/server.o: CFLAGS += -DSX_JITC_DEFAULT='"$(CURDIR)/sx-jitc"' \
+  -DSX_JIT_PRELUDE_DEFAULT='"$(CURDIR)/build/sx-jit-prelude"'
+# the prelude's native code, compiled here once and installed beside sx-jitc (jit/disk.c); the
+# build id in every shape hash keeps another build from using it
+build/sx-jit-prelude/.stamp: sx $(JITC_BIN) tools/prelude-jit.sx
+	@rm -rf $(@D) && mkdir -p build && mkdir -m 700 $(@D)
+	SX_JIT_PRELUDE= ./sx --jit-threshold=1 --jit-sync --jit-cache-dir=$(@D) tools/prelude-jit.sx
+	@chmod 755 $(@D) && touch $@
 # the code generator's identity goes into every shape hash (and so into the on-disk cache's
 # file names): objects compiled by another version of the lowering are never loaded
 CODEGEN_SRC := jit/lower.c jit/jitc.c jit/rt.c jit/rt.h jit/image.c
@@ -183,7 +191,8 @@ INST_OBJ   := $(filter-out build/jit/server.o,$(LIB_OBJ)) $(INST)/server.o $(KER
 .PHONY: install uninstall FORCE
 $(INST)/server.o: jit/server.c $(GEN) FORCE
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DSX_JITC_DEFAULT='"$(LIBEXECDIR)/sx-jitc"' -c $< -o $@
+	$(CC) $(CFLAGS) -DSX_JITC_DEFAULT='"$(LIBEXECDIR)/sx-jitc"' \
+	  -DSX_JIT_PRELUDE_DEFAULT='"$(LIBEXECDIR)/sx-jit-prelude"' -c $< -o $@
 $(INST)/libsx.so: $(INST_OBJ)
 	$(CC) -shared -Wl,-soname,libsx.so.0 -o $@ $^ $(LIBS)
 $(INST)/libsx.a: $(INST_OBJ)
@@ -200,6 +209,9 @@ install: all $(INST)/libsx.so $(INST)/libsx.a $(INST)/sx $(INST)/sx.pc
 	  $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(INST)/sx $(DESTDIR)$(BINDIR)/sx
 	$(if $(JITC_BIN),install -d $(DESTDIR)$(LIBEXECDIR) && install -m 755 sx-jitc $(DESTDIR)$(LIBEXECDIR)/sx-jitc)
+	$(if $(JITC_BIN),install -d -m 755 $(DESTDIR)$(LIBEXECDIR)/sx-jit-prelude && \
+	  find build/sx-jit-prelude -name '*.o' -o -name '*.so' -o -name '*.shape' | \
+	  xargs -r install -m 644 -t $(DESTDIR)$(LIBEXECDIR)/sx-jit-prelude)
 	install -m 644 $(INST)/libsx.a $(DESTDIR)$(LIBDIR)/libsx.a
 	install -m 755 $(INST)/libsx.so $(DESTDIR)$(LIBDIR)/libsx.so.$(VERSION)
 	ln -sf libsx.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsx.so.0
@@ -212,6 +224,7 @@ uninstall:
 	  $(DESTDIR)$(LIBDIR)/libsx.so $(DESTDIR)$(LIBDIR)/libsx.so.0 \
 	  $(DESTDIR)$(LIBDIR)/libsx.so.$(VERSION) $(DESTDIR)$(INCLUDEDIR)/sx.h \
 	  $(DESTDIR)$(LIBDIR)/pkgconfig/sx.pc $(DESTDIR)$(MANDIR)/man1/sx.1
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/sx-jit-prelude
 	-rmdir $(DESTDIR)$(LIBEXECDIR)
 
 clean:

@@ -469,6 +469,7 @@ void jit_open(sx_state *S) {
   J->sync = S->cfg.jit_sync != 0;
   const char *cdir = S->cfg.jit_cache_dir ? S->cfg.jit_cache_dir : getenv("SX_JIT_CACHE_DIR");
   if (cdir && *cdir && (S->cfg.capabilities & SX_CAP_DISK_CACHE)) jit_disk_open(cdir, 0);
+  jit_disk_open_system(jit_prelude_dir());
   const char *nd = getenv("SX_JIT_NO_DEDUP"); /* for measuring what dedup saves */
   J->no_dedup = nd && *nd == '1';
   const char *log = getenv("SX_JIT_LOG");

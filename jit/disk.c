@@ -1,4 +1,5 @@
-/* disk.c — the on-disk code cache (opt-in: --jit-cache-dir=DIR or SX_JIT_CACHE_DIR).
+/* disk.c — the on-disk code cache (opt-in: --jit-cache-dir=DIR or SX_JIT_CACHE_DIR), and the
+ * prelude's code, compiled when SX is built and installed beside sx-jitc (read-only).
  *
  * Each compiled lambda is kept as DIR/<shape hash>.o (.so where the host cannot load objects
  * itself: image.h) beside DIR/<shape hash>.shape, the full shape it was compiled from; a later
@@ -28,6 +29,13 @@ static pthread_mutex_t disk_lock = PTHREAD_MUTEX_INITIALIZER;
 static char cache_dir[512];
 static size_t cache_limit = 64u << 20;
 static bool disk_on;
+/* The prelude's code (the build compiles lib/prelude.sx's lambdas with a cache directory, which
+ * is installed with sx-jitc): looked at after the user's cache, never written, never pruned.
+ * Like Guile's compiled ice-9 and Chez's boot files, so map, filter, sort and the folds have
+ * native code as soon as they are hot, without a compile. Files from another build do not
+ * match (the build id is part of every shape hash). */
+static char system_dir[512];
+static bool system_on;
 
 bool jit_disk_enabled(void) { return disk_on; }
 
@@ -54,9 +62,24 @@ bool jit_disk_open(const char *dir, size_t limit) {
   return disk_on;
 }
 
-static void file_of(char *out, size_t n, uint64_t hash, const char *ext) {
-  snprintf(out, n, "%s/%016llx.%s", cache_dir, (unsigned long long)hash, ext);
+/* The prelude's cache, if dir is a directory nobody but its owner (root or us) may write. */
+bool jit_disk_open_system(const char *dir) {
+  struct stat st;
+  pthread_mutex_lock(&disk_lock);
+  if (!system_on && dir && *dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && !(st.st_mode & 022) &&
+      (st.st_uid == 0 || st.st_uid == geteuid())) {
+    snprintf(system_dir, sizeof system_dir, "%s", dir);
+    system_on = true;
+  }
+  pthread_mutex_unlock(&disk_lock);
+  return system_on;
 }
+
+static void file_in(char *out, size_t n, const char *dir, uint64_t hash, const char *ext) {
+  snprintf(out, n, "%s/%016llx.%s", dir, (unsigned long long)hash, ext);
+}
+
+static void file_of(char *out, size_t n, uint64_t hash, const char *ext) { file_in(out, n, cache_dir, hash, ext); }
 
 static bool write_file(const char *path, const uint8_t *buf, size_t len) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -73,12 +96,12 @@ static jit_shape *read_shape(const char *path) {
   return s;
 }
 
-/* The object compiled for shape s, loaded from the cache, or NULL. Sets *fn to its entry. */
-jit_image *jit_disk_load(const jit_shape *s, void **fn) {
-  if (!disk_on) return NULL;
+/* The object compiled for shape s in dir, or NULL; ours: the cache we write (a bad file is
+ * removed, a good one marked as used). */
+static jit_image *load_from(const char *dir, bool ours, const jit_shape *s, void **fn) {
   char so[600], sh[600];
-  file_of(so, sizeof so, s->hash, JIT_IMAGE_EXT);
-  file_of(sh, sizeof sh, s->hash, "shape");
+  file_in(so, sizeof so, dir, s->hash, JIT_IMAGE_EXT);
+  file_in(sh, sizeof sh, dir, s->hash, "shape");
   jit_shape *saved = read_shape(sh);
   if (!saved) return NULL;
   saved->hash = s->hash;
@@ -90,12 +113,22 @@ jit_image *jit_disk_load(const jit_shape *s, void **fn) {
   void *f = img ? jit_image_symbol(img, "sx_lambda_0") : NULL;
   if (!f) {
     jit_image_free(img);
-    unlink(so); /* truncated or corrupt: compile again */
-    unlink(sh);
+    if (ours) {
+      unlink(so); /* truncated or corrupt: compile again */
+      unlink(sh);
+    }
     return NULL;
   }
-  utime(so, NULL); /* recently used */
+  if (ours) utime(so, NULL); /* recently used */
   *fn = f;
+  return img;
+}
+
+/* The object compiled for shape s, from the user's cache or the prelude's, or NULL. Sets *fn
+ * to its entry. */
+jit_image *jit_disk_load(const jit_shape *s, void **fn) {
+  jit_image *img = disk_on ? load_from(cache_dir, true, s, fn) : NULL;
+  if (!img && system_on) img = load_from(system_dir, false, s, fn);
   return img;
 }
 

@@ -119,6 +119,11 @@ static gcc_jit_rvalue *type_is(lw *w, gcc_jit_rvalue *v, int type) {
   return cmp(w, GCC_JIT_COMPARISON_EQ,
              bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, rv(word(w, v, 0)), k64(w, 0xff)), k64(w, type));
 }
+/* A pair: a non-null pointer whose header says so (the && does not read a non-pointer). */
+static gcc_jit_rvalue *is_pair(lw *w, gcc_jit_rvalue *v) {
+  return land(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), type_is(w, v, T_PAIR));
+}
+
 static gcc_jit_rvalue *is_fix(lw *w, gcc_jit_rvalue *v) {
   return cmp(w, GCC_JIT_COMPARISON_NE, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, v, k64(w, 1)), k64(w, 0));
 }
@@ -1439,16 +1444,9 @@ static void lower_body(lw *w) {
     case OP_CAR:
     case OP_CDR: {
       gcc_jit_rvalue *v = val(w, SL(d - 1));
-      split sp = branch(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), 1);
+      split sp = branch(w, is_pair(w, v), 1);
       w->cur = sp.fast;
-      split pr = branch(w, type_is(w, v, T_PAIR), 1);
-      w->cur = pr.fast;
       assign(w, s[d - 1], rv(word(w, v, op == OP_CAR ? 1 : 2)));
-      goto_join(w, &pr);
-      w->cur = pr.slow;
-      prim_slow(w, op, s[d - 1], v, NULL, NULL);
-      goto_join(w, &pr);
-      w->cur = pr.join;
       goto_join(w, &sp);
       w->cur = sp.slow;
       prim_slow(w, op, s[d - 1], v, NULL, NULL);
@@ -1459,8 +1457,7 @@ static void lower_body(lw *w) {
     case OP_SETCAR:
     case OP_SETCDR: {
       gcc_jit_rvalue *p = val(w, SL(d - 2)), *x = val(w, SL(d - 1));
-      split sp = branch(w, land(w, land(w, is_ptr(w, p), cmp(w, GCC_JIT_COMPARISON_NE, p, k64(w, 0))),
-                                type_is(w, p, T_PAIR)), 1);
+      split sp = branch(w, is_pair(w, p), 1);
       w->cur = sp.fast;
       assign(w, word(w, p, op == OP_SETCAR ? 1 : 2), x);
       assign(w, s[d - 2], k64(w, (int64_t)SX_NIL));

@@ -29,6 +29,10 @@
 
 extern char **environ;
 
+#ifndef SX_JIT_PRELUDE_DEFAULT
+#define SX_JIT_PRELUDE_DEFAULT "" /* builds that do not say: none */
+#endif
+
 #define JIT_SERVER_COMPILES 256
 
 static pid_t server_pid = -1;
@@ -67,6 +71,21 @@ static const char *jitc_path(void) {
     }
   }
   return SX_JITC_DEFAULT;
+}
+
+/* Where the prelude's compiled code is: $SX_JIT_PRELUDE (empty: none), sx-jitc's directory's
+ * sx-jit-prelude/, or where this build put it. */
+const char *jit_prelude_dir(void) {
+  static char path[1100];
+  const char *env = getenv("SX_JIT_PRELUDE");
+  if (env) return env;
+  const char *jitc = jitc_path();
+  const char *slash = strrchr(jitc, '/');
+  if (slash) {
+    snprintf(path, sizeof path, "%.*s/sx-jit-prelude", (int)(slash - jitc), jitc);
+    if (access(path, R_OK | X_OK) == 0) return path;
+  }
+  return SX_JIT_PRELUDE_DEFAULT;
 }
 
 static bool server_start(void) {

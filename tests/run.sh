@@ -33,6 +33,7 @@ suite "jit stress (reduced)" bash tests/stress/jit.sh reduced
 suite "jit disk cache" bash tests/disk_cache.sh
 suite "jit leaves nothing in TMPDIR" bash tests/jit_tmpdir.sh
 suite "jit perf map" bash tests/jit_perfmap.sh
+suite "jit prelude shipped compiled" bash tests/jit_prelude.sh
 suite "jit unboxed floats" bash tests/jit_floats.sh
 suite "arrays stress (reduced)" ./sx tests/stress/arrays.sx
 suite "difftest (200 random programs, 5 runs each)" bash tests/difftest/run.sh -n 200 -z 3 -R -c build/difftest/jit-cache

@@ -50,6 +50,10 @@ check "man page renders" bash -c "man -l '$prefix/share/man/man1/sx.1' 2>/dev/nu
 out=$(cd "$tmp" && env -u SX_JITC "$prefix/bin/sx" --jit-threshold=1 --jit-sync \
       -e '(define (f x) (* x 2)) (list (f 21) (jit-compiled? f))' 2>&1)
 check "installed sx runs native code ($out)" test "$out" = "(42 true)"
+# ... and loads the prelude's code from ../libexec/sx/sx-jit-prelude instead of compiling it
+out=$(cd "$tmp" && env -u SX_JITC -u SX_JIT_PRELUDE "$prefix/bin/sx" --jit-threshold=1 --jit-sync \
+      -e '(map (fn (x) x) (list 1 2)) (list (jit-compiled? map) (> (get (jit-stats) :disk-hits) 0))' 2>&1)
+check "installed sx loads the installed prelude code ($out)" test "$out" = "(true true)"
 check "installed sx --version" bash -c "'$prefix/bin/sx' --version | grep -q '$version'"
 
 # a host built with pkg-config alone, shared; and one against libsx.a
@@ -75,8 +79,10 @@ fi
 # DESTDIR: everything under it, nothing outside
 stage=$tmp/stage
 if make -s install DESTDIR="$stage" PREFIX=/opt/sx INST="$tmp/build2" >"$tmp/make2.log" 2>&1; then
-  n=$(cd "$stage" && find . -type f -o -type l | wc -l)
+  n=$(cd "$stage" && find . \( -type f -o -type l \) -not -path '*/sx-jit-prelude/*' | wc -l)
   check "DESTDIR install: 9 files and links under \$DESTDIR/opt/sx ($n)" test "$n" -eq 9
+  np=$(ls "$stage/opt/sx/libexec/sx/sx-jit-prelude" 2>/dev/null | wc -l)
+  check "DESTDIR install: the prelude's code ($np files)" test "$np" -gt 10
   check "DESTDIR sx.pc names the final prefix" grep -q '^prefix=/opt/sx$' "$stage/opt/sx/lib/pkgconfig/sx.pc"
   check "nothing installed outside DESTDIR" test ! -e /opt/sx/bin/sx
 else
