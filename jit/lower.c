@@ -39,7 +39,7 @@ typedef struct {
   /* variables: locals 0..nl-1, then stack slots; u[] tagged values, f[] unboxed floats */
   int nl, nv;
   gcc_jit_lvalue **u, **f, **l, **s;
-  gcc_jit_lvalue *res, *ovf, *argbuf, *fa, *fb, *flag, *tick;
+  gcc_jit_lvalue *res, *ovf, *argbuf, *fa, *fb, *tick;
   bool has_loops;          /* back edges: the lambda counts them in tick */
   bool has_tail;           /* tail calls: the lambda may return SX_TAIL */
   gcc_jit_lvalue **fr;     /* captured variables loaded on entry (see freev) */
@@ -315,44 +315,6 @@ static void call_native_or_vm(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   w->cur = nv.join;
 }
 
-#if !defined(__x86_64__)
-static gcc_jit_lvalue *interrupt_flag(lw *w) {
-  /* a volatile read: the flag changes under the loop's feet (other threads, signals) */
-  gcc_jit_type *vint = gcc_jit_type_get_pointer(gcc_jit_type_get_volatile(w->intt));
-  gcc_jit_rvalue *addr = gcc_jit_context_new_bitcast(
-      CTX, NULL, bin(w, GCC_JIT_BINARY_OP_PLUS, gcc_jit_context_new_bitcast(CTX, NULL, w->S, w->u64),
-                     k64(w, (int64_t)offsetof(sx_state, interrupt))),
-      vint);
-  return gcc_jit_rvalue_dereference(addr, NULL);
-}
-#endif
-
-/* Reads the interrupt flag into w->flag. The flag is read by a volatile asm statement: a
- * volatile-qualified load does not survive libgccjit's lowering, and GCC would otherwise prove
- * that a loop never sees the flag change. (A memory clobber would do too, but would make every
- * loop reload everything from memory.) */
-static void read_flag(lw *w) {
-  gcc_jit_lvalue *flag = w->flag;
-  gcc_jit_rvalue *addr = gcc_jit_lvalue_get_address(sfield(w, offsetof(sx_state, interrupt) & ~(size_t)7), NULL);
-#if defined(__x86_64__)
-  const char *load = (offsetof(sx_state, interrupt) & 7) ? "movl 4(%1), %0" : "movl (%1), %0";
-  gcc_jit_extended_asm *rd = gcc_jit_block_add_extended_asm(w->cur, NULL, load);
-  gcc_jit_extended_asm_set_volatile_flag(rd, 1);
-  gcc_jit_extended_asm_add_output_operand(rd, NULL, "=r", flag);
-  gcc_jit_extended_asm_add_input_operand(rd, NULL, "r", addr);
-#else
-  gcc_jit_extended_asm *barrier = gcc_jit_block_add_extended_asm(w->cur, NULL, "");
-  gcc_jit_extended_asm_set_volatile_flag(barrier, 1);
-  gcc_jit_extended_asm_add_clobber(barrier, "memory");
-  assign(w, flag, rv(interrupt_flag(w)));
-  (void)addr;
-#endif
-}
-
-static gcc_jit_rvalue *flag_raised(lw *w) {
-  return cmp(w, GCC_JIT_COMPARISON_NE, rv(w->flag), gcc_jit_context_new_rvalue_from_int(CTX, w->intt, 0));
-}
-
 /* Fuel is spent one unit per back edge. A lambda with loops counts its back edges in a local
  * (w->tick, in a register) and charges S->fuel every JIT_TICK of them, and for the rest when
  * it leaves; so a loop round costs no memory write. */
@@ -382,15 +344,14 @@ static void poll_point(lw *w) {
 }
 
 /* Before leaving through a tail call: spend this lambda's fuel (one unit for the call, and
- * the back edges not yet charged) and let an interrupt in. */
+ * the back edges not yet charged). No flag is read: the callee sees an interrupt in its entry
+ * check (native_limit), or the VM does when the call is handed back. */
 static void poll_leave(lw *w) {
-  read_flag(w);
   gcc_jit_lvalue *fuel = sfield(w, offsetof(sx_state, fuel));
   gcc_jit_rvalue *spent = w->has_loops ? bin(w, GCC_JIT_BINARY_OP_PLUS, ticks_used(w), k64(w, 1)) : k64(w, 1);
   assign(w, fuel, bin(w, GCC_JIT_BINARY_OP_MINUS, rv(fuel), spent));
   if (w->has_loops) assign(w, w->tick, k64(w, JIT_TICK));
-  gcc_jit_rvalue *empty = cmp(w, GCC_JIT_COMPARISON_LE, as_i64(w, rv(fuel)), gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 0));
-  rare_call(w, gcc_jit_context_new_binary_op(CTX, NULL, GCC_JIT_BINARY_OP_LOGICAL_OR, w->boolt, empty, flag_raised(w)), RT_POLL);
+  rare_call(w, cmp(w, GCC_JIT_COMPARISON_LE, as_i64(w, rv(fuel)), gcc_jit_context_new_rvalue_from_long(CTX, w->i64, 0)), RT_POLL);
 }
 
 /* Before a return: charge the back edges not yet charged — if there were any: a recursive
@@ -1693,7 +1654,6 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   w->res = gcc_jit_function_new_local(w->fn, NULL, w->u64, "res");
   w->ovf = gcc_jit_function_new_local(w->fn, NULL, w->longt, "ovf");
   w->fa = gcc_jit_function_new_local(w->fn, NULL, w->dbl, "fa");
-  w->flag = gcc_jit_function_new_local(w->fn, NULL, w->intt, "flag");
   w->tick = gcc_jit_function_new_local(w->fn, NULL, w->u64, "tick");
   for (uint32_t i = 0; i < sh->ncode; i += (uint32_t)step(sh, i, 0).width) {
     int op = INS_OP(sh->code[i]);
