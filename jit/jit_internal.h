@@ -17,13 +17,15 @@ typedef struct jit_shape {
   uint32_t *code;
   uint16_t *aux; /* per instruction: for CLOSURE the nfree of the proto it makes; for CONST,
                     AUX_FLONUM when the constant is a float (the lowering keeps floats unboxed),
-                    AUX_FIXNUM when it is a fixnum (its checks are left out);
+                    AUX_FIXNUM when it is a fixnum (its checks are left out); for GLOBAL,
+                    AUX_GLOBAL_SELF when the global held this very lambda when it got hot;
                     else 0 */
   uint64_t hash;
 } jit_shape;
 
 #define AUX_FLONUM 1
 #define AUX_FIXNUM 2
+#define AUX_GLOBAL_SELF 1
 
 /* One libgccjit result (one compile, possibly of a batch): released when its last code goes
  * and no native frame can be running it. */

@@ -58,6 +58,8 @@ typedef struct {
   int ver;                 /* version being lowered: 0 generic, 1 float */
   const uint8_t *kin;      /* kinds before the instruction being lowered */
   bool *valid;             /* u[v] holds the box of f[v] (from here to the end of the block) */
+  bool *gself;             /* stack slot k holds a global that named this lambda (AUX_GLOBAL_SELF),
+                              loaded in this block */
   bool bad;
   int nblock, ntmp;
   char why[160];
@@ -293,6 +295,17 @@ static gcc_jit_rvalue *native_entry_check(lw *w, gcc_jit_rvalue *fnv, int n, gcc
   return cmp(w, GCC_JIT_COMPARISON_NE, rv(entry), k64(w, 0));
 }
 
+/* w->res = call of fnv with the n arguments in stack slots first.. through the runtime:
+ * primitives, the VM, and compiled rest-parameter entries. */
+static void call_runtime(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
+  gcc_jit_rvalue *base = arr_base(w, w->argbuf);
+  for (int i = 0; i < n; i++) assign(w, at(w, base, i), rv(w->s[first + i]));
+  gcc_jit_rvalue *ca[4] = {w->S, fnv, k64(w, n), base};
+  note_self(w);
+  assign(w, w->res, helper(w, RT_CALL, 4, ca));
+  clear_self(w);
+}
+
 /* w->res = call of fnv through its native entry when it has one of arity n, else the VM. */
 static void call_native_or_vm(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   gcc_jit_rvalue *args[2 + JIT_MAX_ARGS + 1];
@@ -304,13 +317,8 @@ static void call_native_or_vm(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   gcc_jit_rvalue *fp = gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, rv(entry), 0)), entry_type(w, n));
   assign(w, w->res, gcc_jit_context_new_call_through_ptr(CTX, NULL, fp, na, args));
   goto_join(w, &nv);
-  w->cur = nv.slow; /* the runtime: primitives, the VM, and compiled rest-parameter entries */
-  gcc_jit_rvalue *base = arr_base(w, w->argbuf);
-  for (int i = 0; i < n; i++) assign(w, at(w, base, i), rv(w->s[first + i]));
-  gcc_jit_rvalue *ca[4] = {w->S, fnv, k64(w, n), base};
-  note_self(w);
-  assign(w, w->res, helper(w, RT_CALL, 4, ca));
-  clear_self(w);
+  w->cur = nv.slow;
+  call_runtime(w, fnv, n, first);
   goto_join(w, &nv);
   w->cur = nv.join;
 }
@@ -380,6 +388,9 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
   gcc_jit_rvalue *args[2 + JIT_MAX_ARGS + 1];
   gcc_jit_rvalue *selfv = gcc_jit_context_new_bitcast(CTX, NULL, w->self, w->u64);
   bool self_ok = n == w->sh->nparams && !(w->sh->flags & PROTO_REST);
+  /* the callee is a global that named this lambda: when it no longer does (redefined), the
+     call goes through the runtime, which is slower but keeps this lambda's code small */
+  bool likely_self = self_ok && w->gself[fs];
 
   if (tail) {
     if (self_ok) {
@@ -411,6 +422,11 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
     }
     for (int k = fs + 1; k < d; k++) val(w, w->nl + k);
     poll_leave(w);
+    if (likely_self) {
+      hand_back_tail(w, fnv, n, fs + 1);
+      w->cur = NULL;
+      return;
+    }
     gcc_jit_lvalue *entry = new_tmp(w, w->u64);
     gcc_jit_rvalue *has = native_entry_check(w, fnv, n, entry);
     split nv = branch(w, has, 1);
@@ -438,7 +454,8 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
     assign(w, w->res, gcc_jit_context_new_call(CTX, NULL, w->fn, na, args));
     gcc_jit_block_end_with_jump(w->cur, NULL, w->has_tail ? sp.join : done);
     w->cur = sp.slow;
-    call_native_or_vm(w, fnv, n, fs + 1);
+    if (likely_self) call_runtime(w, fnv, n, fs + 1);
+    else call_native_or_vm(w, fnv, n, fs + 1);
     goto_join(w, &sp);
     w->cur = sp.join;
   } else {
@@ -1201,6 +1218,7 @@ static void lower_body(lw *w) {
       if (w->cur) gcc_jit_block_end_with_jump(w->cur, NULL, to_block(w, pout, i));
       w->cur = w->blocks[i];
       memset(w->valid, 0, nv);
+      memset(w->gself, 0, nv);
     }
     int d = w->depth[i];
     stepinfo r = step(sh, i, d < 0 ? 0 : d);
@@ -1570,7 +1588,8 @@ static void lower_body(lw *w) {
     case OP__COUNT: break;
     }
     /* the slot written (the new top) no longer holds the box it may have held */
-    for (int k = r.nd > 0 ? r.nd - 1 : 0; k < w->sh->maxstack + 3; k++) w->valid[SL(k)] = false;
+    for (int k = r.nd > 0 ? r.nd - 1 : 0; k < w->sh->maxstack + 3; k++) w->valid[SL(k)] = w->gself[k] = false;
+    if (op == OP_GLOBAL && sh->aux[i] == AUX_GLOBAL_SELF) w->gself[d] = true;
     if (setvalid >= 0) w->valid[setvalid] = true;
     memcpy(pout, out, nv);
     i += width;
@@ -1635,6 +1654,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   w->u = calloc((size_t)w->nv + 1, sizeof(gcc_jit_lvalue *));
   w->f = calloc((size_t)w->nv + 1, sizeof(gcc_jit_lvalue *));
   w->valid = calloc((size_t)w->nv + 1, sizeof(bool));
+  w->gself = calloc((size_t)w->nv + 1, sizeof(bool));
   w->l = w->u;
   w->s = w->u + nl;
   w->vblocks[0] = w->blocks = calloc(sh->ncode + 1, sizeof(gcc_jit_block *));
@@ -1740,6 +1760,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   free(w->u);
   free(w->f);
   free(w->valid);
+  free(w->gself);
   free(w->vblocks[0]);
   free(w->vblocks[1]);
   free(w->disp);

@@ -110,6 +110,14 @@ jit_shape *jit_shape_of(sx_proto *p) {
     } else if (op == OP_CONST && sx_is_fixnum(p->consts[INS_A(p->code[i])])) {
       s->aux[i] = AUX_FIXNUM;
       h = mix(h, s->aux[i]);
+    } else if (op == OP_GLOBAL) {
+      /* a call through a global that names this lambda (a recursive define): compiled as a
+         self call with a compact fallback for when the global changes */
+      sx_val v = CELL(p->consts[INS_A(p->code[i])])->value;
+      if (sx_is_closure(v) && CLOSURE(v)->proto == p) {
+        s->aux[i] = AUX_GLOBAL_SELF;
+        h = mix(h, s->aux[i] + 16);
+      }
     }
   }
   s->hash = h;
