@@ -454,9 +454,13 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
     assign(w, w->res, gcc_jit_context_new_call(CTX, NULL, w->fn, na, args));
     gcc_jit_block_end_with_jump(w->cur, NULL, w->has_tail ? sp.join : done);
     w->cur = sp.slow;
-    if (likely_self) call_runtime(w, fnv, n, fs + 1);
-    else call_native_or_vm(w, fnv, n, fs + 1);
-    goto_join(w, &sp);
+    if (likely_self) { /* the runtime never answers SX_TAIL */
+      call_runtime(w, fnv, n, fs + 1);
+      gcc_jit_block_end_with_jump(w->cur, NULL, done);
+    } else {
+      call_native_or_vm(w, fnv, n, fs + 1);
+      goto_join(w, &sp);
+    }
     w->cur = sp.join;
   } else {
     call_native_or_vm(w, fnv, n, fs + 1);

@@ -95,16 +95,18 @@ static sx_val rt_resolve(sx_state *S) {
 }
 
 /* A call from compiled code of anything without a native entry of that arity: a primitive, a
- * compiled lambda with a rest parameter (its (S, self, args, argc) entry, without a VM frame;
- * an SX_TAIL it hands back goes back to the caller), or the VM. */
+ * compiled lambda with a rest parameter (its (S, self, args, argc) entry, without a VM frame),
+ * or the VM. Never SX_TAIL: a tail call handed back is run here, so callers need not look. */
 static sx_val rt_call(sx_state *S, sx_val fn, uint64_t argc, sx_val *args) {
   if (sx_is_prim(fn) && fn != S->apply_prim) return vm_call_prim(S, fn, (int)argc, args);
   if (sx_is_closure(fn)) {
     struct jit_entry *e = CLOSURE(fn)->proto->jit;
-    if (e && e->rest && e->nfixed <= argc)
-      return ((sx_val(*)(sx_state *, sx_closure *, sx_val *, uint64_t))e->fn)(S, CLOSURE(fn), args, argc);
+    if (e && e->rest && e->nfixed <= argc) {
+      sx_val r = ((sx_val(*)(sx_state *, sx_closure *, sx_val *, uint64_t))e->fn)(S, CLOSURE(fn), args, argc);
+      return r == SX_TAIL ? rt_resolve(S) : r;
+    }
   }
-  return vm_call(S, fn, (int)argc, args);
+  return vm_call(S, fn, (int)argc, args); /* vm_call resolves SX_TAIL itself */
 }
 
 /* Entry check failed: the C stack is nearly exhausted, or someone asked for a safe point by
