@@ -15,6 +15,8 @@
 #   BENCH_TSV=file   also write the results as tab-separated values to file
 #   BENCH_SX_WARM=1  SX with a private on-disk JIT cache (--jit-cache-dir), each program run once
 #                    beforehand: compile time is then not measured, as for guile's .go cache
+#   SX_JIT_PRELUDE=  (empty) the prelude's lambdas compiled at run time too, not loaded from the
+#                    code the build compiled (build/sx-jit-prelude, as guile's compiled ice-9)
 #   LUA54, LUAJIT, GUILE, CHEZ   peer commands (default lua5.4, luajit, guile, scheme)
 #
 # Time of a run = wall clock of the whole process minus that system's start-up time (the median of
