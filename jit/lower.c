@@ -1425,28 +1425,19 @@ static void lower_body(lw *w) {
       } else lower_compare(w, op, s[d - 2], rv(s[d - 2]), rv(s[d - 1]), KS[d - 2] == KD_FIX, KS[d - 1] == KD_FIX);
       break;
     case OP_CAR:
-    case OP_CDR: {
-      gcc_jit_rvalue *v = val(w, SL(d - 1));
-      split sp = branch(w, is_pair(w, v), 1);
-      w->cur = sp.fast;
-      assign(w, s[d - 1], rv(word(w, v, op == OP_CAR ? 1 : 2)));
-      goto_join(w, &sp);
-      w->cur = sp.slow;
-      prim_slow(w, op, s[d - 1], v, NULL, NULL);
-      goto_join(w, &sp);
-      w->cur = sp.join;
-      break;
-    }
+    case OP_CDR:
     case OP_SETCAR:
-    case OP_SETCDR: {
-      gcc_jit_rvalue *p = val(w, SL(d - 2)), *x = val(w, SL(d - 1));
+    case OP_SETCDR: { /* a pair's field read or written; anything else: the primitive */
+      bool set = op == OP_SETCAR || op == OP_SETCDR;
+      int pd = set ? d - 2 : d - 1, field = op == OP_CAR || op == OP_SETCAR ? 1 : 2;
+      gcc_jit_rvalue *p = val(w, SL(pd)), *x = set ? val(w, SL(d - 1)) : NULL;
       split sp = branch(w, is_pair(w, p), 1);
       w->cur = sp.fast;
-      assign(w, word(w, p, op == OP_SETCAR ? 1 : 2), x);
-      assign(w, s[d - 2], k64(w, (int64_t)SX_NIL));
+      if (set) assign(w, word(w, p, field), x);
+      assign(w, s[pd], set ? k64(w, (int64_t)SX_NIL) : rv(word(w, p, field)));
       goto_join(w, &sp);
       w->cur = sp.slow;
-      prim_slow(w, op, s[d - 2], p, x, NULL);
+      prim_slow(w, op, s[pd], p, x, NULL);
       goto_join(w, &sp);
       w->cur = sp.join;
       break;

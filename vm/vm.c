@@ -677,26 +677,19 @@ static sx_val execute(sx_state *S, uint32_t stop) {
     }
     DISPATCH();
   }
-  CASE(SETCAR) {
-    if (SX_LIKELY(sx_is_pair(sp[-2]))) {
-      PAIR(sp[-2])->car = sp[-1];
-      sp[-2] = SX_NIL;
-      sp--;
-    } else {
-      SLOW_PRIM(OP_SETCAR, 2);
-    }
-    DISPATCH();
+#define PAIR_SET(OPNAME, FIELD)                                                                \
+  CASE(OPNAME) {                                                                               \
+    if (SX_LIKELY(sx_is_pair(sp[-2]))) {                                                       \
+      PAIR(sp[-2])->FIELD = sp[-1];                                                            \
+      sp[-2] = SX_NIL;                                                                         \
+      sp--;                                                                                    \
+    } else {                                                                                   \
+      SLOW_PRIM(OP_##OPNAME, 2);                                                               \
+    }                                                                                          \
+    DISPATCH();                                                                                \
   }
-  CASE(SETCDR) {
-    if (SX_LIKELY(sx_is_pair(sp[-2]))) {
-      PAIR(sp[-2])->cdr = sp[-1];
-      sp[-2] = SX_NIL;
-      sp--;
-    } else {
-      SLOW_PRIM(OP_SETCDR, 2);
-    }
-    DISPATCH();
-  }
+  PAIR_SET(SETCAR, car)
+  PAIR_SET(SETCDR, cdr)
   CASE(VSET) {
     sx_val v = sp[-3], i = sp[-2];
     if (SX_LIKELY(sx_is_vector(v) && sx_is_fixnum(i) && (uint64_t)sx_fixnum(i) < VEC(v)->len)) {
