@@ -280,16 +280,11 @@ static void release_dead_code(sx_state *S) {
   jit_release_graveyard(__builtin_frame_address(0), (char *)addr + size);
 }
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* The VM thread's own time in the tier (requesting, installing): :max-pause-ms. In async mode
  * this is all the VM ever waits for the JIT; compiles happen elsewhere. */
 static void note_pause(jit_state *J, double t0) {
-  double d = now_ms() - t0;
+  double d = jit_clock_ms() - t0;
   if (d > J->max_pause_ms) J->max_pause_ms = d;
 }
 
@@ -298,7 +293,7 @@ static void safe_point(sx_state *S);
 void jit_safe_point(sx_state *S) {
   jit_state *J = S->jit;
   if (!J) return;
-  double t0 = now_ms();
+  double t0 = jit_clock_ms();
   safe_point(S);
   note_pause(J, t0);
 }
@@ -328,7 +323,7 @@ static void hot(sx_state *S, sx_proto *p);
 void jit_hot(sx_state *S, sx_proto *p) {
   jit_state *J = S->jit;
   if (!J || p->jit) return;
-  double t0 = J->sync ? 0 : now_ms();
+  double t0 = J->sync ? 0 : jit_clock_ms();
   hot(S, p);
   if (!J->sync) note_pause(J, t0);
 }
@@ -360,11 +355,11 @@ static void hot(sx_state *S, sx_proto *p) {
     install(S, e, code);
     return;
   }
+  const char *name = sx_is_symbol(p->name) ? STR(SYM(p->name)->name)->data : "<lambda>";
   void *fn;
   jit_image *img = jit_disk_load(shape, &fn);
   if (img) { /* compiled by an earlier run: load it */
-    jit_perfmap_note(fn, jit_image_symbol_size(img, "sx_lambda_0"),
-                     sx_is_symbol(p->name) ? STR(SYM(p->name)->name)->data : "<lambda>");
+    jit_perfmap_note(fn, jit_image_symbol_size(img, "sx_lambda_0"), name);
     jit_object *obj = jit_object_loaded(img);
     code = obj ? jit_store_add(shape, fn, obj) : NULL;
     if (obj) jit_object_unref(obj);
@@ -385,8 +380,7 @@ static void hot(sx_state *S, sx_proto *p) {
   j->shape = shape;
   j->S = S;
   j->entry = e;
-  snprintf(j->name, sizeof j->name, "%s",
-           sx_is_symbol(p->name) ? STR(SYM(p->name)->name)->data : "<lambda>");
+  snprintf(j->name, sizeof j->name, "%s", name);
   p->h.flags |= PROTO_QUEUED;
   p->calls = NEVER;
   J->pending++;
@@ -459,6 +453,8 @@ sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc, sx_val 
 
 void jit_restore_stack_limit(sx_state *S) { vm_sync_native_limit(S); }
 
+static void open_prelude_code(void) { jit_disk_open_system(jit_prelude_dir()); }
+
 void jit_open(sx_state *S) {
   jit_worker_init();
   jit_rt_init(S);
@@ -469,7 +465,8 @@ void jit_open(sx_state *S) {
   J->sync = S->cfg.jit_sync != 0;
   const char *cdir = S->cfg.jit_cache_dir ? S->cfg.jit_cache_dir : getenv("SX_JIT_CACHE_DIR");
   if (cdir && *cdir && (S->cfg.capabilities & SX_CAP_DISK_CACHE)) jit_disk_open(cdir, 0);
-  jit_disk_open_system(jit_prelude_dir());
+  static pthread_once_t prelude_once = PTHREAD_ONCE_INIT; /* where it is depends on the process */
+  pthread_once(&prelude_once, open_prelude_code);
   const char *nd = getenv("SX_JIT_NO_DEDUP"); /* for measuring what dedup saves */
   J->no_dedup = nd && *nd == '1';
   const char *log = getenv("SX_JIT_LOG");

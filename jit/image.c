@@ -3,16 +3,17 @@
  * On x86-64 sx-jitc writes a relocatable object (.o), not a shared library: libgccjit's link
  * step (its driver running collect2 and ld) is half the fixed cost of a compile (measured: a
  * one-line function takes ~20 ms to a .so and ~10 ms to a .o). The host then does the little
- * that ld and ld.so would have done: it maps the allocated sections into one private region,
- * applies the relocations GCC emits, and makes the code read-only and executable (never
- * writable and executable at once). Neither the dynamic linker's list of objects nor Boehm's
- * root sets ever see the region. Unwind tables (.eh_frame) are not loaded: nothing unwinds
+ * that ld and ld.so would have done: it places the allocated sections in the code arena (below)
+ * or a mapping of their own, applies the relocations GCC emits, and runs the code from memory
+ * that is never writable and executable at once. Neither the dynamic linker's list of objects
+ * nor Boehm's root sets ever see that memory. Unwind tables (.eh_frame) are not loaded: nothing unwinds
  * through compiled SX code (errors leave it by longjmp).
  *
  * Everything read from the file is checked against the file's bounds: a truncated or foreign
  * file in the disk cache is an error, never a crash. Elsewhere this file wraps dlopen. */
 #define _GNU_SOURCE 1
 #include "image.h"
+#include "wire.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -277,19 +278,19 @@ static bool apply(loader *L, uint8_t *got_base, uint8_t *stub_base) {
 
 static size_t align_up(size_t v, size_t a) { return a > 1 ? (v + a - 1) & ~(a - 1) : v; }
 
+/* A function the object defines and exports (sx_lambda_N). */
+static bool exported(const Elf64_Sym *s) {
+  return ELF64_ST_BIND(s->st_info) == STB_GLOBAL && ELF64_ST_TYPE(s->st_info) == STT_FUNC && s->st_shndx != SHN_UNDEF;
+}
+
 static bool collect_globals(loader *L, jit_image *im) {
   int n = 0;
-  for (size_t i = 1; i < L->nsym; i++)
-    if (ELF64_ST_BIND(L->symtab[i].st_info) == STB_GLOBAL && ELF64_ST_TYPE(L->symtab[i].st_info) == STT_FUNC &&
-        L->symtab[i].st_shndx != SHN_UNDEF)
-      n++;
+  for (size_t i = 1; i < L->nsym; i++) n += exported(&L->symtab[i]);
   im->syms = calloc(n ? n : 1, sizeof(image_sym));
   if (!im->syms) return fail(L, "%s", "out of memory");
   for (size_t i = 1; i < L->nsym; i++) {
     const Elf64_Sym *s = &L->symtab[i];
-    if (ELF64_ST_BIND(s->st_info) != STB_GLOBAL || ELF64_ST_TYPE(s->st_info) != STT_FUNC ||
-        s->st_shndx == SHN_UNDEF)
-      continue;
+    if (!exported(s)) continue;
     const char *name = symbol_name(L, s);
     if (!name || !L->value[i]) continue;
     im->syms[im->nsyms].name = strdup(name);
@@ -458,6 +459,15 @@ static void arena_free(chunk *c, size_t off, size_t len) {
   punch(c, off, len);
 }
 
+/* Where data and the GOT go after code_end bytes of code, and the bytes it all takes: packed,
+ * data right after the code in a block of the arena; or data from the next page, in a mapping
+ * of its own whose first data_at bytes are executable and the rest protected apart. */
+static size_t place(size_t code_end, size_t align, size_t data, int ngot, bool packed, size_t *data_at, size_t *got) {
+  *data_at = align_up(code_end, packed ? align : PAGE);
+  *got = align_up(*data_at + data, 8);
+  return align_up(*got + (size_t)ngot * 8, packed ? BLOCK_ALIGN : PAGE);
+}
+
 /* Lays the loaded sections out, code first, then read-only and writable data: packed into the
  * arena, or in a mapping of its own where data starts on a fresh page (so that it can be
  * protected apart); relocates and protects them. */
@@ -489,15 +499,11 @@ static jit_image *load(loader *L) {
   ok = ok && count_slots(L);
   if (ok && text == 0) ok = fail(L, "%s", "no code in the object");
   size_t stubs = align_up(text, 16), code_end = stubs + (size_t)L->nstub * STUB_BYTES;
-  /* packed: data right after the code (and stubs); else from the next page */
+  size_t data_at, got;
   bool packed = !writable && align <= BLOCK_ALIGN;
-  size_t data_at = packed ? align_up(code_end, align) : align_up(code_end, PAGE);
-  size_t got = align_up(data_at + data, 8);
-  size_t total = got + (size_t)L->ngot * 8;
-  size_t text_pages = data_at; /* own mapping: the executable part */
-  packed = packed && total <= CHUNK_BYTES / 4;
+  size_t size = place(code_end, align, data, L->ngot, packed, &data_at, &got);
+  if (packed && size > CHUNK_BYTES / 4) packed = false, size = place(code_end, align, data, L->ngot, false, &data_at, &got);
   uint8_t *base = MAP_FAILED;
-  size_t size = packed ? align_up(total, BLOCK_ALIGN) : align_up(total, PAGE);
   if (ok && packed) {
     pthread_mutex_lock(&arena_lock);
     chunk *c = NULL;
@@ -506,18 +512,10 @@ static jit_image *load(loader *L) {
       im->in = c;
       base = c->rx + at;
       L->delta = c->rw - c->rx;
-    } else {
-      packed = false; /* no memory file: a mapping of its own */
-      size = align_up(total, PAGE);
     }
     pthread_mutex_unlock(&arena_lock);
-    if (!packed) {
-      data_at = align_up(code_end, PAGE);
-      got = align_up(data_at + data, 8);
-      total = got + (size_t)L->ngot * 8;
-      text_pages = data_at;
-      size = align_up(total, PAGE);
-    }
+    if (at < 0) /* no memory file: a mapping of its own */
+      packed = false, size = place(code_end, align, data, L->ngot, false, &data_at, &got);
   }
   if (ok && !packed) {
     base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -541,9 +539,9 @@ static jit_image *load(loader *L) {
     uintptr_t lo = ((uintptr_t)base + L->delta) & ~(uintptr_t)(PAGE - 1);
     uintptr_t hi = ((uintptr_t)base + L->delta + size + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
     madvise((void *)lo, hi - lo, MADV_DONTNEED);
-  } else if (ok && (mprotect(base, text_pages, PROT_READ | PROT_EXEC) != 0 ||
-                    (size > text_pages &&
-                     mprotect(base + text_pages, size - text_pages, writable ? PROT_READ | PROT_WRITE : PROT_READ) != 0))) {
+  } else if (ok && (mprotect(base, data_at, PROT_READ | PROT_EXEC) != 0 ||
+                    (size > data_at &&
+                     mprotect(base + data_at, size - data_at, writable ? PROT_READ | PROT_WRITE : PROT_READ) != 0))) {
     ok = fail(L, "%s", "cannot protect the code");
   }
   free(off);
@@ -580,16 +578,20 @@ jit_image *jit_image_from_memory(const uint8_t *buf, size_t len, char *err, size
   return im;
 }
 
-void *jit_image_symbol(const jit_image *im, const char *name) {
+static const image_sym *find_sym(const jit_image *im, const char *name) {
   for (int i = 0; i < im->nsyms; i++)
-    if (!strcmp(im->syms[i].name, name)) return im->syms[i].addr;
+    if (!strcmp(im->syms[i].name, name)) return &im->syms[i];
   return NULL;
 }
 
+void *jit_image_symbol(const jit_image *im, const char *name) {
+  const image_sym *s = find_sym(im, name);
+  return s ? s->addr : NULL;
+}
+
 size_t jit_image_symbol_size(const jit_image *im, const char *name) {
-  for (int i = 0; i < im->nsyms; i++)
-    if (!strcmp(im->syms[i].name, name)) return im->syms[i].size;
-  return 0;
+  const image_sym *s = find_sym(im, name);
+  return s ? s->size : 0;
 }
 
 void jit_image_extent(const jit_image *im, uintptr_t *lo, uintptr_t *hi, size_t *bytes) {
@@ -704,26 +706,6 @@ void jit_image_free(jit_image *im) {
 }
 
 #endif
-
-uint8_t *jit_read_file(const char *path, size_t max, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  *len = 0;
-  if (fd < 0) return NULL;
-  uint8_t *buf = NULL;
-  if (fstat(fd, &st) == 0 && st.st_size > 0 && (uint64_t)st.st_size <= max && (buf = malloc((size_t)st.st_size))) {
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-      ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-      if (r <= 0) break;
-      got += (size_t)r;
-    }
-    if (got == (size_t)st.st_size) *len = got;
-    else free(buf), buf = NULL;
-  }
-  close(fd);
-  return buf;
-}
 
 jit_image *jit_image_load(const char *path, char *err, size_t errlen) {
   size_t len;

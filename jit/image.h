@@ -25,8 +25,6 @@ typedef struct jit_image jit_image;
  * reason in err when it is not a loadable object. */
 SX_INTERNAL jit_image *jit_image_from_memory(const uint8_t *buf, size_t len, char *err, size_t errlen);
 SX_INTERNAL jit_image *jit_image_load(const char *path, char *err, size_t errlen);
-/* The whole file at path (malloc'd), at most max bytes; NULL when it cannot be read. */
-SX_INTERNAL uint8_t *jit_read_file(const char *path, size_t max, size_t *len);
 /* The address of the global function name in the image, or NULL; its size in bytes. */
 SX_INTERNAL void *jit_image_symbol(const jit_image *im, const char *name);
 SX_INTERNAL size_t jit_image_symbol_size(const jit_image *im, const char *name);

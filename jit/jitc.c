@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -70,22 +69,9 @@ static bool open_output(void) {
 
 /* The object libgccjit just wrote, read back (malloc'd); NULL when there is none. */
 static uint8_t *read_output(uint32_t *len) {
-  int fd = out_fd >= 0 ? dup(out_fd) : open(out_path, O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  uint8_t *buf = NULL;
-  *len = 0;
-  if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 && (uint64_t)st.st_size <= JIT_WIRE_MAX_OBJECT &&
-      (buf = malloc((size_t)st.st_size))) {
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-      ssize_t r = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
-      if (r <= 0) break;
-      got += (size_t)r;
-    }
-    if (got == (size_t)st.st_size) *len = (uint32_t)got;
-    else free(buf), buf = NULL;
-  }
-  if (fd >= 0) close(fd);
+  size_t n;
+  uint8_t *buf = jit_read_file(out_path, JIT_WIRE_MAX_OBJECT, &n);
+  *len = (uint32_t)n;
   if (out_fd >= 0) {
     if (ftruncate(out_fd, 0) != 0) { /* the next compile truncates it anyway */ }
   } else {

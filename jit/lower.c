@@ -52,8 +52,6 @@ typedef struct {
   bool *start;
   uint8_t *live;           /* ncode x nl: local live on entry */
   kflow gen, spec;         /* kinds of the generic and the float version */
-  uint32_t flo_params;     /* the typed version's float parameters */
-  uint32_t fix_params;     /* the typed version's fixnum parameters */
   bool typed;              /* there is a typed version (some parameters assumed float or fixnum) */
   int ver;                 /* version being lowered: 0 generic, 1 float */
   const uint8_t *kin;      /* kinds before the instruction being lowered */
@@ -752,6 +750,9 @@ static void liveness(lw *w) {
   free(out);
 }
 
+/* The bits of the parameters the kind masks can name (the first 32). */
+static uint32_t param_mask(const jit_shape *sh) { return sh->nparams >= 32 ? ~0u : (1u << sh->nparams) - 1; }
+
 static uint8_t kind_or_any(uint8_t k) { return k == KD_FLO || k == KD_FIX ? k : KD_ANY; }
 
 static uint8_t kind_join(uint8_t a, uint8_t b) {
@@ -866,14 +867,14 @@ static void flow(lw *w, kflow *k, const uint8_t *entry, bool any_back) {
     }
     if (be) {
       any_backs = true;
-      for (int p = 0; p < sh->nparams && p < 32; p++)
+      for (int p = 0; p < sh->nparams && p < 32; p++) {
         if (be[p] != KD_FLO) back &= ~(1u << p);
-      for (int p = 0; p < sh->nparams && p < 32; p++)
         if (be[p] != KD_FIX) backfix &= ~(1u << p);
+      }
     }
   }
 #undef JOIN
-  uint32_t params = sh->nparams >= 32 ? ~0u : (1u << sh->nparams) - 1;
+  uint32_t params = param_mask(sh);
   k->back_flo = any_backs ? back & params : 0;
   k->back_fix = any_backs ? backfix & params : 0;
   k->backs = any_backs;
@@ -973,8 +974,7 @@ static void plan_kinds(lw *w) {
     if (back == flo) break;
     flo = (back & flo) == flo ? back : back & flo;
   }
-  uint32_t params = w->sh->nparams >= 32 ? ~0u : (1u << w->sh->nparams) - 1;
-  uint32_t fix = w->gen.backs ? params & ~flo & ~passed_on(w) : 0;
+  uint32_t fix = w->gen.backs ? param_mask(w->sh) & ~flo & ~passed_on(w) : 0;
   kflow k = {0};
   for (int round = 0; (flo || fix) && round < 40; round++) {
     entry_state(w, flo, fix, entry);
@@ -993,11 +993,9 @@ static void plan_kinds(lw *w) {
     }
   }
   w->typed = (flo || fix) && k.st && (k.back_flo & flo) == flo && (k.back_fix & fix) == fix;
-  w->flo_params = w->typed ? flo : 0;
-  w->fix_params = w->typed ? fix : 0;
   if (getenv("SX_JIT_KINDS")) /* which parameters the typed version assumes, for debugging */
     fprintf(stderr, "jitc: %u instructions: float parameters %#x, fixnum parameters %#x\n",
-            w->sh->ncode, w->flo_params, w->fix_params);
+            w->sh->ncode, w->typed ? flo : 0, w->typed ? fix : 0);
   if (w->typed) { /* the generic version's loops go back through the check */
     w->spec = k;
     kflow_free(&w->gen);

@@ -1,6 +1,8 @@
 /* wire.c — what the host and the compile server (sx-jitc) exchange: shapes of lambdas one
- * way, a status and the compiled file's name the other. Shared by libsx and sx-jitc. */
+ * way, a status and the compiled object the other. Shared by libsx and sx-jitc. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +34,26 @@ bool jit_read_all(int fd, void *buf, size_t n) {
     n -= (size_t)k;
   }
   return true;
+}
+
+uint8_t *jit_read_file(const char *path, size_t max, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  *len = 0;
+  if (fd < 0) return NULL;
+  uint8_t *buf = NULL;
+  if (fstat(fd, &st) == 0 && st.st_size > 0 && (uint64_t)st.st_size <= max && (buf = malloc((size_t)st.st_size))) {
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+      ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+      if (r <= 0) break;
+      got += (size_t)r;
+    }
+    if (got == (size_t)st.st_size) *len = got;
+    else free(buf), buf = NULL;
+  }
+  close(fd);
+  return buf;
 }
 
 typedef struct {

@@ -19,6 +19,8 @@
 
 SX_INTERNAL bool jit_write_all(int fd, const void *buf, size_t n);
 SX_INTERNAL bool jit_read_all(int fd, void *buf, size_t n);
+/* The whole file at path (malloc'd), at most max bytes; NULL when it cannot be read. */
+SX_INTERNAL uint8_t *jit_read_file(const char *path, size_t max, size_t *len);
 SX_INTERNAL bool jit_send_shape(int fd, const jit_shape *s);
 SX_INTERNAL jit_shape *jit_recv_shape(int fd);
 SX_INTERNAL uint64_t jit_layout_id(void);

@@ -372,15 +372,14 @@ static void after_fork_child(void) {
   pthread_cond_init(&wake, NULL);
 }
 
-static void register_atfork(void) { pthread_atfork(NULL, NULL, after_fork_child); }
-
-static void set_clock_origin(void) { clock_origin = monotonic_ms(); }
+static void init_once(void) {
+  clock_origin = monotonic_ms();
+  pthread_atfork(NULL, NULL, after_fork_child);
+}
 
 void jit_worker_init(void) {
-  static pthread_once_t clock_once = PTHREAD_ONCE_INIT;
-  pthread_once(&clock_once, set_clock_origin);
   static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, register_atfork);
+  pthread_once(&once, init_once);
 }
 
 /* Starts the worker (and with it the compile server) before anything is hot. */
