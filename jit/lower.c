@@ -119,11 +119,6 @@ static gcc_jit_rvalue *type_is(lw *w, gcc_jit_rvalue *v, int type) {
   return cmp(w, GCC_JIT_COMPARISON_EQ,
              bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, rv(word(w, v, 0)), k64(w, 0xff)), k64(w, type));
 }
-/* A pair: a non-null pointer whose header says so (the && does not read a non-pointer). */
-static gcc_jit_rvalue *is_pair(lw *w, gcc_jit_rvalue *v) {
-  return land(w, land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0))), type_is(w, v, T_PAIR));
-}
-
 static gcc_jit_rvalue *is_fix(lw *w, gcc_jit_rvalue *v) {
   return cmp(w, GCC_JIT_COMPARISON_NE, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, v, k64(w, 1)), k64(w, 0));
 }
@@ -217,6 +212,36 @@ static split branch(lw *w, gcc_jit_rvalue *cond, int likely) {
   return sp;
 }
 
+/* if (likely(c[0]) && likely(c[1]) && ...) { fast } else { slow }: one expected branch per test,
+ * each test evaluated only when the ones before it held (a header is read only from a pointer).
+ * (One __builtin_expect around a && chain is lost: GCC then laid out the slow path as the
+ * fall-through of every car and cdr.) */
+static split branch_all(lw *w, int n, gcc_jit_rvalue **c) {
+  split sp = {NULL, newblock(w), newblock(w)};
+  for (int i = 0; i < n; i++) {
+    gcc_jit_block *next = newblock(w);
+    gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, c[i], 1), next, sp.slow);
+    w->cur = next;
+  }
+  sp.fast = w->cur;
+  return sp;
+}
+
+/* The tests that v is a heap object (a non-null pointer) into c[0..1]; returns 2. */
+static int obj_tests(lw *w, gcc_jit_rvalue *v, gcc_jit_rvalue **c) {
+  c[0] = is_ptr(w, v);
+  c[1] = cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0));
+  return 2;
+}
+
+/* if (likely(v is an object of the type)) { fast } else { slow } */
+static split branch_type(lw *w, gcc_jit_rvalue *v, int type) {
+  gcc_jit_rvalue *c[3];
+  int n = obj_tests(w, v, c);
+  c[n++] = type_is(w, v, type);
+  return branch_all(w, n, c);
+}
+
 static void goto_join(lw *w, split *sp) { gcc_jit_block_end_with_jump(w->cur, NULL, sp->join); }
 
 static gcc_jit_type *entry_type(lw *w, int n) {
@@ -266,9 +291,7 @@ static void hand_back_tail(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
 static gcc_jit_rvalue *native_entry_check(lw *w, gcc_jit_rvalue *fnv, int n, gcc_jit_lvalue *entry) {
   /* closure? -> proto -> jit entry -> arity */
   assign(w, entry, k64(w, 0));
-  split a = branch(w, land(w, is_ptr(w, fnv), cmp(w, GCC_JIT_COMPARISON_NE, fnv, k64(w, 0))), 1);
-  w->cur = a.fast;
-  split b = branch(w, type_is(w, fnv, T_CLOSURE), 1);
+  split b = branch_type(w, fnv, T_CLOSURE);
   w->cur = b.fast;
   gcc_jit_rvalue *proto = rv(word(w, fnv, offsetof(sx_closure, proto) / 8));
   gcc_jit_lvalue *e = word(w, proto, offsetof(sx_proto, jit) / 8);
@@ -287,9 +310,6 @@ static gcc_jit_rvalue *native_entry_check(lw *w, gcc_jit_rvalue *fnv, int n, gcc
   gcc_jit_block_end_with_jump(w->cur, NULL, b.join);
   gcc_jit_block_end_with_jump(b.slow, NULL, b.join);
   w->cur = b.join;
-  gcc_jit_block_end_with_jump(w->cur, NULL, a.join);
-  gcc_jit_block_end_with_jump(a.slow, NULL, a.join);
-  w->cur = a.join;
   return cmp(w, GCC_JIT_COMPARISON_NE, rv(entry), k64(w, 0));
 }
 
@@ -1050,8 +1070,9 @@ static gcc_jit_lvalue *alloc_inline(lw *w, size_t list, uint64_t bytes, uint64_t
   gcc_jit_lvalue *quota = sfield(w, offsetof(sx_state, alloc_quota));
   assign(w, p, rv(head));
   gcc_jit_rvalue *more = bin(w, GCC_JIT_BINARY_OP_PLUS, rv(used), k64(w, (int64_t)bytes));
-  split sp = branch(w, land(w, cmp(w, GCC_JIT_COMPARISON_NE, rv(p), k64(w, 0)),
-                            cmp(w, GCC_JIT_COMPARISON_LE, more, rv(quota))), 1);
+  gcc_jit_rvalue *room[2] = {cmp(w, GCC_JIT_COMPARISON_NE, rv(p), k64(w, 0)),
+                             cmp(w, GCC_JIT_COMPARISON_LE, more, rv(quota))};
+  split sp = branch_all(w, 2, room);
   w->cur = sp.fast;
   assign(w, used, more);
   assign(w, head, rv(word(w, rv(p), 0)));
@@ -1429,7 +1450,7 @@ static void lower_body(lw *w) {
       bool set = op == OP_SETCAR || op == OP_SETCDR;
       int pd = set ? d - 2 : d - 1, field = op == OP_CAR || op == OP_SETCAR ? 1 : 2;
       gcc_jit_rvalue *p = val(w, SL(pd)), *x = set ? val(w, SL(d - 1)) : NULL;
-      split sp = branch(w, is_pair(w, p), 1);
+      split sp = branch_type(w, p, T_PAIR);
       w->cur = sp.fast;
       if (set) assign(w, word(w, p, field), x);
       assign(w, s[pd], set ? k64(w, (int64_t)SX_NIL) : rv(word(w, p, field)));
@@ -1544,16 +1565,15 @@ static void lower_body(lw *w) {
       int base = op == OP_VREF ? d - 2 : d - 3;
       gcc_jit_rvalue *v = val(w, SL(base)), *ix = val(w, SL(base + 1));
       gcc_jit_rvalue *x = op == OP_VSET ? val(w, SL(base + 2)) : NULL;
-      gcc_jit_rvalue *isvec = land(w, is_ptr(w, v), cmp(w, GCC_JIT_COMPARISON_NE, v, k64(w, 0)));
+      gcc_jit_rvalue *c[5];
+      int n = obj_tests(w, v, c);
       if (KS[base + 1] != KD_FIX) /* an index not known to be a fixnum */
-        isvec = land(w, isvec, cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, ix, k64(w, 3)), k64(w, 1)));
-      split sp = branch(w, isvec, 1);
-      w->cur = sp.fast;
-      split vt = branch(w, type_is(w, v, T_VECTOR), 1);
-      w->cur = vt.fast;
+        c[n++] = cmp(w, GCC_JIT_COMPARISON_EQ, bin(w, GCC_JIT_BINARY_OP_BITWISE_AND, ix, k64(w, 3)), k64(w, 1));
       gcc_jit_rvalue *idx = bin(w, GCC_JIT_BINARY_OP_RSHIFT, ix, k64(w, 2)); /* negative -> huge */
-      split in = branch(w, cmp(w, GCC_JIT_COMPARISON_LT, idx, rv(word(w, v, 1))), 1);
-      w->cur = in.fast;
+      c[n++] = type_is(w, v, T_VECTOR);
+      c[n++] = cmp(w, GCC_JIT_COMPARISON_LT, idx, rv(word(w, v, 1)));
+      split sp = branch_all(w, n, c);
+      w->cur = sp.fast;
       gcc_jit_lvalue *slot = gcc_jit_context_new_array_access(
           CTX, NULL, gcc_jit_lvalue_get_address(word(w, v, 2), NULL), idx);
       if (op == OP_VREF) assign(w, s[base], rv(slot));
@@ -1561,16 +1581,6 @@ static void lower_body(lw *w) {
         assign(w, slot, x);
         assign(w, s[base], k64(w, (int64_t)SX_NIL));
       }
-      goto_join(w, &in);
-      w->cur = in.slow;
-      prim_slow(w, op, s[base], v, ix, x);
-      goto_join(w, &in);
-      w->cur = in.join;
-      goto_join(w, &vt);
-      w->cur = vt.slow;
-      prim_slow(w, op, s[base], v, ix, x);
-      goto_join(w, &vt);
-      w->cur = vt.join;
       goto_join(w, &sp);
       w->cur = sp.slow;
       prim_slow(w, op, s[base], v, ix, x);
