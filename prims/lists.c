@@ -53,15 +53,21 @@ PRIM_FN(p_length) {
   return sx_mkfix((int64_t)proper_length(S, "length", argv[0], 1));
 }
 
+/* Copies every list but the last, which is shared: one cons per element, filled in order
+ * through a tail pointer (reversing a copy then consing it again allocated twice as much). */
 PRIM_FN(p_append) {
   if (argc == 0) return SX_EMPTY;
-  sx_val result = argv[argc - 1];
-  for (int i = argc - 2; i >= 0; i--) {
+  sx_val head = SX_EMPTY, *tail = &head;
+  for (int i = 0; i < argc - 1; i++) {
     proper_length(S, "append", argv[i], i + 1);
-    sx_val rev = vm_reverse(S, argv[i]);
-    for (; sx_is_pair(rev); rev = sx_cdr(rev)) result = vm_cons(S, sx_car(rev), result);
+    for (sx_val l = argv[i]; sx_is_pair(l); l = sx_cdr(l)) {
+      sx_val c = vm_cons(S, sx_car(l), SX_EMPTY);
+      *tail = c;
+      tail = &PAIR(c)->cdr;
+    }
   }
-  return result;
+  *tail = argv[argc - 1];
+  return head;
 }
 
 PRIM_FN(p_reverse) {
