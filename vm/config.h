@@ -11,11 +11,11 @@
 #endif
 #ifndef SX_DEBUG_JIT_DUMP
 #define SX_DEBUG_JIT_DUMP 0 /* dump libgccjit IR of each compile */
+#endif
 
 /* Bytes allocated at least between two collections (vm/gc.c). */
 #ifndef SX_GC_MIN_ALLOC
-#define SX_GC_MIN_ALLOC (1u << 20)
-#endif
+#define SX_GC_MIN_ALLOC (2u << 20)
 #endif
 
 /* Internal cross-file functions: visible inside libsx, not exported from libsx.so. */

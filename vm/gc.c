@@ -55,8 +55,11 @@ void vm_gc_init(void) {
     /* at least SX_GC_MIN_ALLOC bytes allocated between two collections: with little live data
        the collector would otherwise run every ~250 KB, and its fixed cost per collection
        dominated allocation-heavy code (measured on the deriv benchmark: 2,329 collections and
-       0.30 s; with 1 MB, 773 collections and 0.25 s, RSS 3.9 -> 4.8 MB). A heap cap still
-       collects before it fails. */
+       0.30 s; with 1 MB, 773 collections and 0.25 s, RSS 3.9 -> 4.8 MB). Once compiled code
+       allocates fast, each collection's ~180 us (mostly marking the prelude and the globals, ~105 KB
+       of pointers, GC_PRINT_STATS=1) still took 28% of warm nqueens; 2 MB measured (best of 3, warm
+       cache): nqueens 0.43 -> 0.39 s, deriv 0.28 -> 0.23 s, RSS 4.7 -> 6.1 MB; 4 and 8 MB gained
+       nothing more for twice the RSS. A heap cap still collects before it fails. */
     GC_set_min_bytes_allocd(SX_GC_MIN_ALLOC);
     gc_ready = 1;
   }
