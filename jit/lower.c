@@ -413,7 +413,7 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
   if (tail) {
     if (self_ok) {
       /* a self tail call is a jump back to the start, floats staying unboxed */
-      split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, fnv, selfv), -1);
+      split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, fnv, selfv), likely_self ? 1 : -1);
       w->cur = sp.fast;
       poll_point(w);
       uint8_t *bs = malloc((size_t)w->nv + 1);
@@ -466,7 +466,7 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
   if (self_ok && n <= JIT_REG_ARGS) {
     /* a call of ourselves: a direct call GCC can see; it hands back a tail call (SX_TAIL)
        only if this lambda makes tail calls */
-    split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, fnv, selfv), -1);
+    split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, fnv, selfv), likely_self ? 1 : -1);
     w->cur = sp.fast;
     int na = entry_args(w, n, fs + 1, fnv, args, false);
     assign(w, w->res, gcc_jit_context_new_call(CTX, NULL, w->fn, na, args));
