@@ -1104,7 +1104,7 @@ static gcc_jit_lvalue *alloc_closure(lw *w, gcc_jit_rvalue *proto, uint32_t nf) 
     c = alloc_inline(w, offsetof(sx_state, free_small), VM_SMALL_BYTES, header, RT_CLOSURE, 2, args);
   else if (VM_SIZED_CLASS(bytes) < VM_SIZED_CLASSES) {
     int k = VM_SIZED_CLASS(bytes);
-    c = alloc_inline(w, offsetof(sx_state, free_sized) + (size_t)k * sizeof(void *), (uint64_t)(k + 2) * 16,
+    c = alloc_inline(w, offsetof(sx_state, free_sized) + (size_t)k * sizeof(void *), VM_SIZED_BYTES(k),
                      header, RT_CLOSURE, 2, args);
   } else {
     c = new_tmp(w, w->u64);

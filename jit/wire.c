@@ -105,7 +105,7 @@ uint64_t jit_layout_id(void) {
       offsetof(sx_state, tail_argc), offsetof(sx_state, tail_args), offsetof(sx_state, native_self),
       offsetof(sx_state, free_small), offsetof(sx_state, alloc_used), offsetof(sx_state, alloc_quota),
       VM_SMALL_BYTES, offsetof(sx_pair, car), offsetof(sx_flonum, d), offsetof(sx_state, free_sized),
-      VM_SIZED_CLASSES, sizeof(sx_closure), offsetof(sx_obj, aux),
+      VM_SIZED_CLASSES, VM_SIZED_BYTES(0), sizeof(sx_closure), offsetof(sx_obj, aux),
       offsetof(sx_closure, proto), offsetof(sx_closure, free), offsetof(sx_proto, consts),
       offsetof(sx_proto, jit), offsetof(struct jit_entry, fn), offsetof(struct jit_entry, arity),
       offsetof(struct jit_entry, nfixed), offsetof(struct jit_entry, rest),

@@ -124,12 +124,12 @@ static inline void *pop_free(sx_state *S, void **list, size_t size, int type) {
 
 void *vm_alloc_small(sx_state *S, int type) { return pop_free(S, &S->free_small, VM_SMALL_BYTES, type); }
 
-/* Closures and other objects up to 64 bytes: the same, one list per 16-byte size class. */
+/* Closures and other objects up to 72 bytes: the same, one list per 16-byte size class. */
 void *vm_alloc_sized(sx_state *S, size_t bytes, int type) {
   if (bytes <= VM_SMALL_BYTES) return vm_alloc_small(S, type);
   int c = VM_SIZED_CLASS(bytes);
   if (c >= VM_SIZED_CLASSES) return vm_alloc(S, bytes, type);
-  return pop_free(S, &S->free_sized[c], (size_t)(c + 2) * 16, type);
+  return pop_free(S, &S->free_sized[c], VM_SIZED_BYTES(c), type);
 }
 
 void *vm_alloc(sx_state *S, size_t bytes, int type) {

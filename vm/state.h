@@ -52,8 +52,13 @@ typedef struct vm_jmp {
 typedef enum { RAISE_ERROR = 0, RAISE_LIMIT = 1 } vm_raise_kind;
 
 #define VM_SMALL_BYTES 24 /* objects up to this size come from per-state free lists */
-#define VM_SIZED_CLASSES 3 /* and objects of 32, 48 and 64 bytes (closures) from these */
-#define VM_SIZED_CLASS(bytes) ((int)(((bytes) + 15) / 16) - 2) /* 25..32 -> 0, ..48 -> 1, ..64 -> 2 */
+/* and objects of up to 40, 56 and 72 bytes (closures) from these. Boehm adds a byte to every
+ * request (interior pointers: a pointer just past an object must not seem to point into the
+ * next) and does not scan an object's last word, so an object of 16k - 8 bytes fills a slot of
+ * 16k exactly; classes of 32, 48 and 64 bytes had taken slots of 48, 64 and 80. */
+#define VM_SIZED_CLASSES 3
+#define VM_SIZED_BYTES(c) ((size_t)(c) * 16 + 40)                /* 40, 56, 72 */
+#define VM_SIZED_CLASS(bytes) ((int)(((bytes) + 7) / 16) - 2) /* 25..40 -> 0, ..56 -> 1, ..72 -> 2 */
 
 struct sx_state {
   sx_config cfg;
@@ -128,7 +133,7 @@ struct sx_state {
   struct arr_state *arr; /* f64 arrays: kernel instance, linear memory, pool (prims/array.c) */
 
   void *free_small; /* free list of small scanned objects (gc.c) */
-  void *free_sized[VM_SIZED_CLASSES]; /* free lists of 32, 48, 64-byte scanned objects (gc.c) */
+  void *free_sized[VM_SIZED_CLASSES]; /* free lists of 40, 56, 72-byte scanned objects (gc.c) */
 
   struct sx_embed *embed; /* host functions, sx_ref roots, input buffer (api_embed.c) */
 
