@@ -1303,6 +1303,9 @@ static void lower_body(lw *w) {
     case OP_GLOBAL: {
       gcc_jit_rvalue *cell = rv(at(w, w->consts, a));
       assign(w, s[d], rv(word(w, cell, 1)));
+      /* a global that named this lambda when it got hot was defined then, and a defined global
+         is never unbound again (nothing stores SX_UNBOUND into a cell): no check */
+      if (sh->aux[i] == AUX_GLOBAL_SELF) break;
       split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(s[d]), k64(w, (int64_t)SX_UNBOUND)), 0);
       w->cur = sp.fast;
       gcc_jit_rvalue *args[2] = {w->S, cell};
