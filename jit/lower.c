@@ -40,6 +40,7 @@ typedef struct {
   int nl, nv;
   gcc_jit_lvalue **u, **f, **l, **s;
   gcc_jit_lvalue *res, *ovf, *argbuf, *fa, *fb, *tick;
+  int maxargs; /* arguments of the longest non-tail call: argbuf's length */
   bool has_loops;          /* back edges: the lambda counts them in tick */
   bool has_tail;           /* tail calls: the lambda may return SX_TAIL */
   gcc_jit_lvalue **fr;     /* captured variables loaded on entry (see freev) */
@@ -1685,6 +1686,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
     int op = INS_OP(sh->code[i]);
     if (op == OP_LOOP || (op == OP_TAILCALL && self_loops(sh, i))) w->has_loops = true;
     if (op == OP_TAILCALL) w->has_tail = true;
+    if (op == OP_CALL && (int)INS_A(sh->code[i]) > w->maxargs) w->maxargs = (int)INS_A(sh->code[i]);
     if ((op == OP_FREE || op == OP_FREEBOX || op == OP_SETFREEBOX) && INS_A(sh->code[i]) + 1 > w->nfree)
       w->nfree = INS_A(sh->code[i]) + 1;
     if (op == OP_CLOSURE)
@@ -1693,7 +1695,10 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
           w->nfree = (sh->code[i + 1 + k] & 0x7fffffffu) + 1;
   }
   w->fb = gcc_jit_function_new_local(w->fn, NULL, w->dbl, "fb");
-  w->argbuf = gcc_jit_function_new_local(w->fn, NULL, gcc_jit_context_new_array_type(ctx, NULL, w->u64, JIT_MAX_ARGS), "argbuf");
+  /* only as long as the longest call needs: it is in every frame, and deep recursion (ack: 4,000
+     frames) runs out of cache with 128 bytes more per frame */
+  w->argbuf = gcc_jit_function_new_local(
+      w->fn, NULL, gcc_jit_context_new_array_type(ctx, NULL, w->u64, w->maxargs > 0 ? w->maxargs : 1), "argbuf");
 
   gcc_jit_block *entry = newblock(w);
   bool ok = analyse(w);
