@@ -553,23 +553,18 @@ static void lower_arith(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, g
                              gcc_jit_context_new_cast(CTX, NULL, y, w->longt),
                              gcc_jit_lvalue_get_address(w->ovf, NULL)};
   gcc_jit_rvalue *overflow = gcc_jit_context_new_call(CTX, NULL, bf, 3, args);
-  gcc_jit_block *ok = newblock(w), *ovf = newblock(w);
-  gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, overflow, 0), ovf, ok);
+  /* overflow and other types share one slow path: the primitive raises "integer overflow",
+     and computes floats (kept out of line: inline float paths made every compile slower) */
+  gcc_jit_block *ok = newblock(w), *slow = other ? other : newblock(w);
+  gcc_jit_block_end_with_conditional(w->cur, NULL, expect(w, overflow, 0), slow, ok);
   w->cur = ok;
   gcc_jit_rvalue *r = gcc_jit_context_new_cast(CTX, NULL, rv(w->ovf), w->u64);
   if (op == OP_MUL) r = bin(w, GCC_JIT_BINARY_OP_PLUS, r, k64(w, 1));
   assign(w, dst, r);
   gcc_jit_block_end_with_jump(w->cur, NULL, join);
-  w->cur = ovf; /* the primitive raises "integer overflow" */
+  w->cur = slow;
   prim_slow(w, op, dst, a, b, NULL);
   gcc_jit_block_end_with_jump(w->cur, NULL, join);
-  if (other) {
-    /* floats too: kept out of line (the runtime computes them without a primitive call), as
-       inline float paths made every compile slower */
-    w->cur = other;
-    prim_slow(w, op, dst, a, b, NULL);
-    gcc_jit_block_end_with_jump(w->cur, NULL, join);
-  }
   w->cur = join;
 }
 
