@@ -172,6 +172,7 @@ check-docs: build/gen/primitives.md
 bench: all # cold (compile time measured), then warm (on-disk JIT cache, like guile's .go files)
 	@bash bench/run.sh
 	@SX_LABEL=sx-warm BENCH_SX_WARM=1 bash bench/run.sh
+	@bash bench/compile_cost.sh
 
 # ---- install: make install [PREFIX=/usr/local] [DESTDIR=staging dir] ---------------------------
 # sx, sx-jitc (in libexec/sx/, where sx and jit/server.c look for it), libsx.a, libsx.so with
