@@ -59,6 +59,7 @@ typedef struct {
   bool *valid;             /* u[v] holds the box of f[v] (from here to the end of the block) */
   bool *gself;             /* stack slot k holds a global that named this lambda (AUX_GLOBAL_SELF),
                               loaded in this block */
+  uint32_t pc;             /* instruction being lowered (for note_self) */
   bool bad;
   int nblock, ntmp;
   char why[160];
@@ -171,10 +172,12 @@ static void helper_stmt(lw *w, int k, int n, gcc_jit_rvalue **args) {
   gcc_jit_block_add_eval(w->cur, NULL, helper(w, k, n, args));
 }
 
-/* Before a runtime call that may raise, note which compiled lambda makes it, so a backtrace
- * can name it; only slow paths pay this store (and the clearing one after). */
+/* Before a runtime call that may raise, note which compiled lambda makes it and from which
+ * instruction, so an error names it and its source position as the VM would; only slow paths
+ * pay these stores (and the clearing one after). */
 static void note_self(lw *w) {
   assign(w, sfield(w, offsetof(sx_state, native_self)), gcc_jit_context_new_bitcast(CTX, NULL, w->self, w->u64));
+  assign(w, sfield(w, offsetof(sx_state, native_pc)), k64(w, w->pc + 1));
 }
 
 static void clear_self(lw *w) { assign(w, sfield(w, offsetof(sx_state, native_self)), k64(w, 0)); }
@@ -274,7 +277,8 @@ static int entry_args(lw *w, int n, int first, gcc_jit_rvalue *fnv, gcc_jit_rval
   return 3;
 }
 
-/* Stores the callee and arguments in S->tail_* and returns SX_TAIL. */
+/* Stores the callee and arguments in S->tail_* and returns what RT_TAIL makes of them: SX_TAIL
+ * for a closure (the caller's caller runs it), the result of anything else, run at once. */
 static void hand_back_tail(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   assign(w, sfield(w, offsetof(sx_state, tail_fn)), fnv);
   gcc_jit_rvalue *argc = gcc_jit_context_new_rvalue_from_int(CTX, w->intt, n);
@@ -284,7 +288,12 @@ static void hand_back_tail(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
       argc);
   for (int i = 0; i < n; i++)
     assign(w, sfield(w, offsetof(sx_state, tail_args) + (size_t)i * 8), rv(w->s[first + i]));
-  gcc_jit_block_end_with_return(w->cur, NULL, k64(w, (int64_t)SX_TAIL));
+  gcc_jit_rvalue *args[1] = {w->S};
+  note_self(w);
+  gcc_jit_lvalue *r = new_tmp(w, w->u64);
+  assign(w, r, helper(w, RT_TAIL, 1, args));
+  clear_self(w);
+  gcc_jit_block_end_with_return(w->cur, NULL, rv(r));
 }
 
 /* The native entry of callee value fnv if it has one of arity n, else 0 (as an rvalue chain):
@@ -1247,6 +1256,7 @@ static void lower_body(lw *w) {
       continue;
     }
     const uint8_t *K = w->kin = kat(w, i);
+    w->pc = i;
     const uint8_t *KS = K + w->nl;
     xfer(w, i, K, out, tgt);
     int setvalid = -1;

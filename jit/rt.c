@@ -85,14 +85,10 @@ static sx_val rt_dictlit(sx_state *S, uint64_t n, sx_val *kv) {
   return d;
 }
 
-/* Runs a tail call handed back with SX_TAIL until a value comes out. */
-static sx_val rt_resolve(sx_state *S) {
-  sx_val args[JIT_MAX_ARGS];
-  int argc = S->tail_argc;
-  sx_val fn = S->tail_fn;
-  memcpy(args, S->tail_args, (size_t)argc * sizeof(sx_val));
-  return vm_call(S, fn, argc, args); /* vm_call resolves further SX_TAIL results itself */
-}
+/* Runs a tail call handed back with SX_TAIL until a value comes out. vm_call copies the
+ * arguments onto the VM stack before anything runs (a callee may hand back a tail call of its
+ * own into S->tail_args) and resolves further SX_TAIL results itself. */
+static sx_val rt_resolve(sx_state *S) { return vm_call(S, S->tail_fn, S->tail_argc, S->tail_args); }
 
 /* A call from compiled code of anything without a native entry of that arity: a primitive, a
  * compiled lambda with a rest parameter (its (S, self, args, argc) entry, without a VM frame),
@@ -107,6 +103,19 @@ static sx_val rt_call(sx_state *S, sx_val fn, uint64_t argc, sx_val *args) {
     }
   }
   return vm_call(S, fn, (int)argc, args); /* vm_call resolves SX_TAIL itself */
+}
+
+/* A tail call compiled code does not make itself (its callee has no native entry of that arity).
+ * A closure is handed back (SX_TAIL) so that the caller's caller runs it without growing the C
+ * stack; anything else — a primitive, a host function, a value that is not a procedure — runs
+ * or raises here, with the compiled caller still noted as the innermost frame, where the VM
+ * would run it in the caller's frame too (apply is handed back: it makes a tail call). */
+static sx_val rt_tail(sx_state *S) {
+  sx_val fn = S->tail_fn;
+  if (sx_is_closure(fn) || fn == S->apply_prim) return SX_TAIL;
+  /* as rt_resolve: the arguments go onto the VM stack, where stale copies keep nothing alive
+     (a copy on the C stack kept arrays of finished tests alive, measured in churn mode) */
+  return vm_call(S, fn, S->tail_argc, S->tail_args);
 }
 
 /* Entry check failed: the C stack is nearly exhausted, or someone asked for a safe point by
@@ -150,6 +159,7 @@ void jit_rt_init(sx_state *S) {
   S->rt[RT_DICTLIT] = (void *)rt_dictlit;
   S->rt[RT_RESOLVE] = (void *)rt_resolve;
   S->rt[RT_CALL] = (void *)rt_call;
+  S->rt[RT_TAIL] = (void *)rt_tail;
   S->rt[RT_ENTER] = (void *)rt_enter;
   S->rt[RT_POLL] = (void *)rt_poll;
   S->rt[RT_RESTLIST] = (void *)rt_restlist;

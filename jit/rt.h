@@ -17,8 +17,9 @@ enum {
   RT_ENTER,     /* (S) -> the entry check failed */
   RT_POLL,      /* (S) -> interrupt / safe point on a back edge */
   RT_RESTLIST,  /* (S, args*, n) -> list of the n arguments */
-  RT_POLLN,
-  RT_ALLOC_SMALL, /* (S, type) -> a zeroed small object of that type (vm_alloc_small) */     /* (S, n) -> spend n units of fuel, then as RT_POLL if empty or interrupted */
+  RT_POLLN,       /* (S, n) -> spend n units of fuel, then as RT_POLL if empty or interrupted */
+  RT_ALLOC_SMALL, /* (S, type) -> a zeroed small object of that type (vm_alloc_small) */
+  RT_TAIL,        /* (S) -> the tail call in S->tail_*, made here or handed back (SX_TAIL) */
   RT_COUNT
 };
 

@@ -35,6 +35,7 @@ suite "jit leaves nothing in TMPDIR" bash tests/jit_tmpdir.sh
 suite "jit perf map" bash tests/jit_perfmap.sh
 suite "jit prelude shipped compiled" bash tests/jit_prelude.sh
 suite "jit unboxed floats" bash tests/jit_floats.sh
+suite "errors say where in both tiers" bash tests/native_errors.sh
 suite "arrays stress (reduced)" ./sx tests/stress/arrays.sx
 suite "difftest (200 random programs, 5 runs each)" bash tests/difftest/run.sh -n 200 -z 3 -R -c build/difftest/jit-cache
 for t in build/tests/*; do

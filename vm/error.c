@@ -8,17 +8,32 @@
 
 #include "state.h"
 
-/* The position "file:line:col" of the instruction a frame is executing. */
-static bool frame_pos(vm_frame *f, sx_val *file, uint32_t *pos) {
-  if (!f->cl || !f->pc) return false;
-  sx_proto *p = f->cl->proto;
+/* The source position of instruction i of p. */
+static bool code_pos(sx_proto *p, long i, sx_val *file, uint32_t *pos) {
   if (!p->lines) return false;
-  long i = f->pc - p->code - 1;
   if (i < 0) i = 0;
   if ((uint32_t)i >= p->ncode) i = (long)p->ncode - 1;
   *file = p->file;
   *pos = p->lines[i];
   return true;
+}
+
+/* The position "file:line:col" of the instruction a frame is executing. */
+static bool frame_pos(vm_frame *f, sx_val *file, uint32_t *pos) {
+  if (!f->cl || !f->pc) return false;
+  return code_pos(f->cl->proto, f->pc - f->cl->proto->code - 1, file, pos);
+}
+
+/* The same for the compiled lambda in a runtime call (compiled code notes which instruction
+ * makes each call that may raise). */
+static bool native_pos(sx_state *S, sx_val *file, uint32_t *pos) {
+  if (!S->native_self || !S->native_pc) return false;
+  return code_pos(S->native_self->proto, (long)S->native_pc - 1, file, pos);
+}
+
+static void add_frame_pos(vm_buf *b, sx_val file, uint32_t pos) {
+  if (sx_is_string(file)) vm_buf_printf(b, " (%s:%u)", STR(file)->data, POS_LINE(pos));
+  else vm_buf_printf(b, " (line %u)", POS_LINE(pos));
 }
 
 /* The SX frames, innermost first, as a list of strings "name (file:line)". Deep stacks keep
@@ -34,8 +49,9 @@ sx_val vm_backtrace(sx_state *S) {
       sx_val nm = native->proto->name;
       if (sx_is_symbol(nm)) vm_buf_add(&b, STR(SYM(nm)->name)->data, STR(SYM(nm)->name)->nbytes);
       else vm_buf_add(&b, "<lambda>", 8);
-      if (sx_is_string(native->proto->file)) vm_buf_printf(&b, " (%s, native code)", STR(native->proto->file)->data);
-      else vm_buf_add(&b, " (native code)", 14);
+      sx_val file;
+      uint32_t pos;
+      if (native_pos(S, &file, &pos)) add_frame_pos(&b, file, pos);
       out = vm_cons(S, vm_string(S, b.buf, b.len), out);
       vm_buf_free(&b);
     }
@@ -61,27 +77,28 @@ sx_val vm_backtrace(sx_state *S) {
     }
     sx_val file;
     uint32_t pos;
-    if (frame_pos(f, &file, &pos)) {
-      if (sx_is_string(file)) vm_buf_printf(&b, " (%s:%u)", STR(file)->data, POS_LINE(pos));
-      else vm_buf_printf(&b, " (line %u)", POS_LINE(pos));
-    }
+    if (frame_pos(f, &file, &pos)) add_frame_pos(&b, file, pos);
     out = vm_cons(S, vm_string(S, b.buf ? b.buf : "", b.len), out);
     vm_buf_free(&b);
   }
   return out;
 }
 
+static sx_val pos_string(sx_state *S, sx_val file, uint32_t pos) {
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s:%u:%u", sx_is_string(file) ? STR(file)->data : "<input>",
+           POS_LINE(pos), POS_COL(pos));
+  return vm_cstring(S, buf);
+}
+
+/* Where the error happened: the innermost frame that knows its position, compiled or not. */
 static sx_val where_now(sx_state *S) {
-  for (uint32_t i = S->nframes; i-- > 0;) {
-    sx_val file;
-    uint32_t pos;
-    if (frame_pos(&S->frames[i], &file, &pos) && POS_LINE(pos)) {
-      char buf[512];
-      snprintf(buf, sizeof buf, "%s:%u:%u", sx_is_string(file) ? STR(file)->data : "<input>",
-               POS_LINE(pos), POS_COL(pos));
-      return vm_cstring(S, buf);
-    }
-  }
+  sx_val file;
+  uint32_t pos;
+  if (S->native_mark >= S->nframes && native_pos(S, &file, &pos) && POS_LINE(pos))
+    return pos_string(S, file, pos);
+  for (uint32_t i = S->nframes; i-- > 0;)
+    if (frame_pos(&S->frames[i], &file, &pos) && POS_LINE(pos)) return pos_string(S, file, pos);
   return SX_NIL;
 }
 

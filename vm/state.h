@@ -129,6 +129,7 @@ struct sx_state {
   uint64_t jit_hits, jit_misses;
   sx_closure *native_self; /* compiled lambda in a runtime call that may raise (for backtraces) */
   uint64_t native_mark;    /* VM frame depth when it made that call */
+  uint64_t native_pc;      /* 1 + the instruction of native_self making it (0: not known) */
 
   struct arr_state *arr; /* f64 arrays: kernel instance, linear memory, pool (prims/array.c) */
 

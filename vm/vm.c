@@ -745,6 +745,7 @@ static sx_val run_closure(sx_state *S, sx_val *fnslot, int argc) {
   uint32_t handlers0 = S->nhandlers;
   uint32_t native_depth = S->native_depth;
   uint32_t level = ++S->level;
+  sx_val file = S->cur_file; /* an error out of eval-string or load leaves theirs behind */
   vm_jmp j;
   j.prev = S->jmp;
   S->jmp = &j;
@@ -756,6 +757,7 @@ static sx_val run_closure(sx_state *S, sx_val *fnslot, int argc) {
              !S->handlers[S->nhandlers - 1].finally)
         S->nhandlers--;
     S->native_depth = native_depth;
+    S->cur_file = file;
     if (S->nhandlers > handlers0 && S->handlers[S->nhandlers - 1].level == level) {
       vm_handler h = S->handlers[--S->nhandlers];
       S->nframes = h.frame + 1;
