@@ -432,8 +432,8 @@ sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc, sx_val 
   e->hits++;
   S->jit_hits++;
   S->native_depth++;
-  uint64_t mark = S->native_mark;
-  S->native_mark = S->nframes; /* where its frames sit among the VM's, for backtraces */
+  vm_native_run run = {S->native_runs, S->nframes}; /* for backtraces (frames.c) */
+  S->native_runs = &run;
   sx_val r;
   if (e->rest) r = ((fnr)e->fn)(S, cl, a, (uint64_t)argc);
   else switch (argc) {
@@ -445,7 +445,7 @@ sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc, sx_val 
   default: r = ((fnv)e->fn)(S, cl, a); break;
   }
   S->native_depth--;
-  S->native_mark = mark;
+  S->native_runs = run.prev;
   return r;
 }
 

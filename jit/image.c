@@ -6,8 +6,10 @@
  * that ld and ld.so would have done: it places the allocated sections in the code arena (below)
  * or a mapping of their own, applies the relocations GCC emits, and runs the code from memory
  * that is never writable and executable at once. Neither the dynamic linker's list of objects
- * nor Boehm's root sets ever see that memory. Unwind tables (.eh_frame) are not loaded: nothing unwinds
- * through compiled SX code (errors leave it by longjmp).
+ * nor Boehm's root sets ever see that memory. Errors leave compiled code by longjmp, but a
+ * backtrace walks through it: its unwind table (.eh_frame) is loaded and registered with the
+ * unwinder, and its table of call sites (.sx_calls, written by the lowering) maps each return
+ * address to the SX instruction that made the call.
  *
  * Everything read from the file is checked against the file's bounds: a truncated or foreign
  * file in the disk cache is an error, never a crash. Elsewhere this file wraps dlopen. */
@@ -42,13 +44,35 @@ typedef struct {
 
 typedef struct chunk chunk;
 
+/* An entry of .sx_calls as the lowering writes it (mark_call in lower.c): 8 bytes of address,
+ * right after a call or a few instructions later, and 4 of the SX instruction that made it.
+ * They are sorted by address where they are loaded. */
+#define CALL_SITE_BYTES 12
+
+static uint64_t site_at(const uint8_t *e) {
+  uint64_t at;
+  memcpy(&at, e, 8);
+  return at;
+}
+
 struct jit_image {
   uint8_t *base; /* where the code runs */
   size_t size;
   chunk *in;     /* the arena chunk holding it, or NULL: a mapping of its own */
   image_sym *syms;
   int nsyms;
+  uint8_t *eh_frame;    /* the unwind table, or NULL */
+  void *unwind_record;  /* while it is registered with the unwinder: libgcc's record of it */
+  const uint8_t *calls; /* the call sites, sorted by address */
+  int ncalls;
 };
+
+/* libgcc's registry of unwind tables for code the dynamic linker does not know. The caller
+ * provides the record (libgcc's struct object: 6 words in GCC 12; twice that is allocated). */
+extern void __register_frame_info(const void *begin, void *record);
+extern void *__deregister_frame_info(const void *begin);
+#define UNWIND_RECORD_BYTES 96
+static pthread_mutex_t unwind_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* What loading one file needs to remember: the file, where each section went, and for each
  * symbol its address and, when a relocation needs one, its GOT slot or call stub. */
@@ -98,12 +122,37 @@ static const char *symbol_name(const loader *L, const Elf64_Sym *s) {
   return memchr(p, 0, L->strtab_len - s->st_name) ? p : NULL;
 }
 
-/* Sections that become part of the image: allocated code and data, not notes or unwind tables. */
+/* Sections that become part of the image: allocated code and data (unwind tables and the call
+ * sites included), not notes. */
 static bool loaded(const loader *L, int i) {
   const Elf64_Shdr *s = &L->sh[i];
-  if (!(s->sh_flags & SHF_ALLOC) || (s->sh_type != SHT_PROGBITS && s->sh_type != SHT_NOBITS)) return false;
-  const char *name = section_name(L, i);
-  return strcmp(name, ".eh_frame") != 0;
+  return (s->sh_flags & SHF_ALLOC) && (s->sh_type == SHT_PROGBITS || s->sh_type == SHT_NOBITS);
+}
+
+/* The unwinder reads an unwind table up to a zero length word, which the linker would add. */
+static size_t loaded_size(const loader *L, int i) {
+  return L->sh[i].sh_size + (strcmp(section_name(L, i), ".eh_frame") == 0 ? 4 : 0);
+}
+
+static int by_address(const void *a, const void *b) {
+  uint64_t x = site_at(a), y = site_at(b);
+  return x < y ? -1 : x > y;
+}
+
+/* The unwind table and the call sites, once relocated. */
+static bool collect_unwinding(loader *L, jit_image *im) {
+  for (int i = 0; i < L->eh->e_shnum; i++) {
+    if (!L->where[i]) continue;
+    const char *name = section_name(L, i);
+    if (!strcmp(name, ".eh_frame") && L->sh[i].sh_size >= 8) {
+      im->eh_frame = L->where[i];
+    } else if (!strcmp(name, ".sx_calls")) {
+      im->calls = L->where[i];
+      im->ncalls = (int)(L->sh[i].sh_size / CALL_SITE_BYTES);
+      qsort(L->where[i] + L->delta, (size_t)im->ncalls, CALL_SITE_BYTES, by_address); /* writable view */
+    }
+  }
+  return true;
 }
 
 static bool check_headers(loader *L) {
@@ -491,7 +540,7 @@ static jit_image *load(loader *L) {
       size_t *end = pass == 0 ? &text : &data;
       *end = align_up(*end, L->sh[i].sh_addralign);
       off[i] = *end;
-      *end += L->sh[i].sh_size;
+      *end += loaded_size(L, i);
       if ((L->sh[i].sh_flags & SHF_WRITE) && L->sh[i].sh_size) writable = true; /* empty .data is usual */
       if (L->sh[i].sh_addralign > align) align = L->sh[i].sh_addralign;
       L->where[i] = (uint8_t *)1; /* placed; the real address once mapped */
@@ -528,11 +577,13 @@ static jit_image *load(loader *L) {
       if (!L->where[i]) continue;
       bool code = (L->sh[i].sh_flags & SHF_EXECINSTR) != 0;
       L->where[i] = base + (code ? 0 : data_at) + off[i];
+      /* a reused block is not zero */
+      memset(L->where[i] + L->delta, 0, loaded_size(L, i));
       if (L->sh[i].sh_type == SHT_PROGBITS) memcpy(L->where[i] + L->delta, L->file + L->sh[i].sh_offset, L->sh[i].sh_size);
-      else memset(L->where[i] + L->delta, 0, L->sh[i].sh_size); /* a reused block is not zero */
     }
     L->got_base = base + got;
-    ok = resolve_symbols(L) && apply(L, L->got_base, base + stubs) && collect_globals(L, im);
+    ok = resolve_symbols(L) && apply(L, L->got_base, base + stubs) && collect_globals(L, im) &&
+         collect_unwinding(L, im);
   }
   if (ok && packed) {
     /* written: the writable view's pages are not needed until the next image goes there */
@@ -544,6 +595,7 @@ static jit_image *load(loader *L) {
                      mprotect(base + data_at, size - data_at, writable ? PROT_READ | PROT_WRITE : PROT_READ) != 0))) {
     ok = fail(L, "%s", "cannot protect the code");
   }
+  if (!ok && im) im->eh_frame = NULL;
   free(off);
   free(L->where);
   free(L->value);
@@ -600,8 +652,45 @@ void jit_image_extent(const jit_image *im, uintptr_t *lo, uintptr_t *hi, size_t 
   *bytes = im->size;
 }
 
+bool jit_image_call_site(const jit_image *im, uintptr_t ra, uint32_t *pc) {
+  int lo = 0, hi = im->ncalls; /* the first site at or after ra */
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (site_at(im->calls + (size_t)mid * CALL_SITE_BYTES) < ra) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == im->ncalls) return false;
+  const uint8_t *site = im->calls + (size_t)lo * CALL_SITE_BYTES;
+  uint64_t at = site_at(site);
+  if (at - ra > JIT_CALL_SITE_SLACK) return false;
+  for (int i = 0; i < im->nsyms; i++) { /* and in the function that made the call */
+    uintptr_t f = (uintptr_t)im->syms[i].addr;
+    if (ra > f && ra <= f + im->syms[i].size) {
+      if (at > f + im->syms[i].size) return false;
+      memcpy(pc, site + 8, 4);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Registration waits for the first backtrace through compiled code: until an error needs it,
+ * loading and freeing code costs the unwinder nothing (and no record is allocated). */
+void jit_image_register_unwind(jit_image *im) {
+  pthread_mutex_lock(&unwind_lock);
+  if (im->eh_frame && !im->unwind_record && (im->unwind_record = calloc(1, UNWIND_RECORD_BYTES)))
+    __register_frame_info(im->eh_frame, im->unwind_record);
+  pthread_mutex_unlock(&unwind_lock);
+}
+
 void jit_image_free(jit_image *im) {
   if (!im) return;
+  pthread_mutex_lock(&unwind_lock);
+  if (im->unwind_record) {
+    __deregister_frame_info(im->eh_frame);
+    free(im->unwind_record);
+  }
+  pthread_mutex_unlock(&unwind_lock);
   if (im->in) {
     pthread_mutex_lock(&arena_lock);
     arena_free(im->in, (size_t)(im->base - im->in->rx), im->size);
@@ -698,6 +787,13 @@ void jit_image_extent(const jit_image *im, uintptr_t *lo, uintptr_t *hi, size_t 
   *hi = im->hi;
   *bytes = im->bytes;
 }
+
+bool jit_image_call_site(const jit_image *im, uintptr_t ra, uint32_t *pc) {
+  (void)im, (void)ra, (void)pc;
+  return false; /* not looked for in shared objects */
+}
+
+void jit_image_register_unwind(jit_image *im) { (void)im; /* the dynamic linker's objects are known */ }
 
 void jit_image_free(jit_image *im) {
   if (!im) return;

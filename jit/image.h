@@ -31,5 +31,11 @@ SX_INTERNAL size_t jit_image_symbol_size(const jit_image *im, const char *name);
 /* The address range the image occupies and the bytes it maps. */
 SX_INTERNAL void jit_image_extent(const jit_image *im, uintptr_t *lo, uintptr_t *hi, size_t *bytes);
 SX_INTERNAL void jit_image_free(jit_image *im);
+/* The SX instruction whose call returns to ra in the image (the lowering marks every call it
+ * emits with one within JIT_CALL_SITE_SLACK bytes after it); false when there is none. */
+SX_INTERNAL bool jit_image_call_site(const jit_image *im, uintptr_t ra, uint32_t *pc);
+#define JIT_CALL_SITE_SLACK 64
+/* Makes the image's unwind table known to the unwinder (once; taken back when it is freed). */
+SX_INTERNAL void jit_image_register_unwind(jit_image *im);
 
 #endif

@@ -56,6 +56,16 @@ static inline bool jit_accepts(const struct jit_entry *e, int argc) {
 /* Calls the native code of closure fn with argc arguments (jit_accepts(e, argc)). */
 SX_INTERNAL sx_val jit_invoke(sx_state *S, struct jit_entry *e, sx_val fn, int argc,
                               sx_val *args);
+/* A compiled lambda's frame on the C stack: its closure, the instruction it is stopped at, and
+ * the VM frame depth it sits above. */
+typedef struct {
+  sx_closure *cl;
+  uint32_t pc;
+  uint32_t mark;
+} jit_frame;
+/* The compiled frames of this thread's stack, innermost first, in a malloc'd array (*out, to
+ * free); 0 when no native code is running (jit/frames.c). */
+SX_INTERNAL int jit_native_frames(sx_state *S, jit_frame **out);
 /* Whether a loaded shared object (by path) is compiled SX code, which the collector skips. */
 SX_INTERNAL bool jit_is_code_object(const char *path);
 /* Whether the native tier is available in this process (libgccjit found and working). */

@@ -168,8 +168,29 @@ static gcc_jit_rvalue *helper(lw *w, int k, int n, gcc_jit_rvalue **args) {
   return gcc_jit_context_new_call_through_ptr(CTX, NULL, fp, n, args);
 }
 
+/* After every call the lowering emits (tail calls aside): an entry in the object's table of
+ * call sites (.sx_calls: the address after the call, the SX instruction that made it), and this
+ * lambda's closure in rbx across the call, so that a backtrace can walk through compiled frames
+ * (jit/frames.c): the unwinder finds each frame's return address and its rbx. It costs no
+ * instruction where GCC keeps the closure in rbx anyway, as it does when it can. */
+static void mark_call(lw *w) {
+  char text[160];
+  snprintf(text, sizeof text, "1:\n\t.pushsection .sx_calls,\"a\"\n\t.quad 1b\n\t.long %u\n\t.popsection",
+           w->pc);
+  gcc_jit_extended_asm *a = gcc_jit_block_add_extended_asm(w->cur, NULL, text);
+  gcc_jit_extended_asm_set_volatile_flag(a, 1);
+  gcc_jit_extended_asm_add_input_operand(a, NULL, "b", w->self);
+}
+
+/* dst = a call, marked */
+static void assign_call(lw *w, gcc_jit_lvalue *dst, gcc_jit_rvalue *call) {
+  gcc_jit_block_add_assignment(w->cur, NULL, dst, call);
+  mark_call(w);
+}
+
 static void helper_stmt(lw *w, int k, int n, gcc_jit_rvalue **args) {
   gcc_jit_block_add_eval(w->cur, NULL, helper(w, k, n, args));
+  mark_call(w);
 }
 
 /* Before a runtime call that may raise, note which compiled lambda makes it and from which
@@ -200,7 +221,7 @@ static void prim_slow(lw *w, int op, gcc_jit_lvalue *dst, gcc_jit_rvalue *a, gcc
                       gcc_jit_rvalue *c) {
   gcc_jit_rvalue *args[5] = {w->S, k64(w, op), a, b ? b : k64(w, 0), c ? c : k64(w, 0)};
   note_self(w);
-  assign(w, dst, helper(w, RT_PRIM, 5, args));
+  assign_call(w, dst, helper(w, RT_PRIM, 5, args));
   clear_self(w);
 }
 
@@ -291,7 +312,7 @@ static void hand_back_tail(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   gcc_jit_rvalue *args[1] = {w->S};
   note_self(w);
   gcc_jit_lvalue *r = new_tmp(w, w->u64);
-  assign(w, r, helper(w, RT_TAIL, 1, args));
+  assign_call(w, r, helper(w, RT_TAIL, 1, args));
   clear_self(w);
   gcc_jit_block_end_with_return(w->cur, NULL, rv(r));
 }
@@ -330,7 +351,7 @@ static void call_runtime(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   for (int i = 0; i < n; i++) assign(w, at(w, base, i), rv(w->s[first + i]));
   gcc_jit_rvalue *ca[4] = {w->S, fnv, k64(w, n), base};
   note_self(w);
-  assign(w, w->res, helper(w, RT_CALL, 4, ca));
+  assign_call(w, w->res, helper(w, RT_CALL, 4, ca));
   clear_self(w);
 }
 
@@ -343,7 +364,7 @@ static void call_native_or_vm(lw *w, gcc_jit_rvalue *fnv, int n, int first) {
   w->cur = nv.fast;
   int na = entry_args(w, n, first, fnv, args, false);
   gcc_jit_rvalue *fp = gcc_jit_context_new_bitcast(CTX, NULL, rv(word(w, rv(entry), 0)), entry_type(w, n));
-  assign(w, w->res, gcc_jit_context_new_call_through_ptr(CTX, NULL, fp, na, args));
+  assign_call(w, w->res, gcc_jit_context_new_call_through_ptr(CTX, NULL, fp, na, args));
   goto_join(w, &nv);
   w->cur = nv.slow;
   call_runtime(w, fnv, n, first);
@@ -479,7 +500,7 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
     split sp = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, fnv, selfv), likely_self ? 1 : -1);
     w->cur = sp.fast;
     int na = entry_args(w, n, fs + 1, fnv, args, false);
-    assign(w, w->res, gcc_jit_context_new_call(CTX, NULL, w->fn, na, args));
+    assign_call(w, w->res, gcc_jit_context_new_call(CTX, NULL, w->fn, na, args));
     gcc_jit_block_end_with_jump(w->cur, NULL, w->has_tail ? sp.join : done);
     w->cur = sp.slow;
     if (likely_self) { /* the runtime never answers SX_TAIL */
@@ -496,7 +517,7 @@ static void lower_call(lw *w, uint32_t i, int d, int n, bool tail) {
   split t = branch(w, cmp(w, GCC_JIT_COMPARISON_EQ, rv(w->res), k64(w, (int64_t)SX_TAIL)), 0);
   w->cur = t.fast;
   gcc_jit_rvalue *ra[1] = {w->S};
-  assign(w, w->res, helper(w, RT_RESOLVE, 1, ra));
+  assign_call(w, w->res, helper(w, RT_RESOLVE, 1, ra));
   goto_join(w, &t);
   w->cur = t.slow;
   goto_join(w, &t);
@@ -1085,7 +1106,7 @@ static gcc_jit_lvalue *alloc_inline(lw *w, size_t list, uint64_t bytes, uint64_t
   goto_join(w, &sp);
   w->cur = sp.slow;
   note_self(w);
-  assign(w, p, helper(w, slow, nargs, args));
+  assign_call(w, p, helper(w, slow, nargs, args));
   clear_self(w);
   goto_join(w, &sp);
   w->cur = sp.join;
@@ -1113,7 +1134,7 @@ static gcc_jit_lvalue *alloc_closure(lw *w, gcc_jit_rvalue *proto, uint32_t nf) 
                      header, RT_CLOSURE, 2, args);
   } else {
     c = new_tmp(w, w->u64);
-    assign(w, c, helper(w, RT_CLOSURE, 2, args));
+    assign_call(w, c, helper(w, RT_CLOSURE, 2, args));
     return c;
   }
   assign(w, word(w, rv(c), offsetof(sx_closure, proto) / 8), proto);
@@ -1297,7 +1318,7 @@ static void lower_body(lw *w) {
       break;
     case OP_BOXLOCAL: {
       gcc_jit_rvalue *args[2] = {w->S, val(w, (int)a)};
-      assign(w, l[a], helper(w, RT_BOX, 2, args));
+      assign_call(w, l[a], helper(w, RT_BOX, 2, args));
       w->valid[a] = false;
       break;
     }
@@ -1421,7 +1442,7 @@ static void lower_body(lw *w) {
       gcc_jit_rvalue *base = arr_base(w, buf);
       for (int k = 0; k < cnt; k++) assign(w, at(w, base, k), val(w, SL(d - cnt + k)));
       gcc_jit_rvalue *args[3] = {w->S, k64(w, a), base};
-      assign(w, s[d - cnt], helper(w, op == OP_VECLIT ? RT_VECLIT : RT_DICTLIT, 3, args));
+      assign_call(w, s[d - cnt], helper(w, op == OP_VECLIT ? RT_VECLIT : RT_DICTLIT, 3, args));
       break;
     }
     case OP_ADD: case OP_SUB: case OP_MUL:
@@ -1733,7 +1754,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
       for (int i = 0; i < n - 1; i++) assign(w, w->l[i], rv(at(w, args, i)));
       gcc_jit_rvalue *tail = gcc_jit_lvalue_get_address(at(w, args, n - 1), NULL);
       gcc_jit_rvalue *ra[3] = {w->S, tail, bin(w, GCC_JIT_BINARY_OP_MINUS, gcc_jit_param_as_rvalue(params[3]), k64(w, n - 1))};
-      assign(w, w->l[n - 1], helper(w, RT_RESTLIST, 3, ra));
+      assign_call(w, w->l[n - 1], helper(w, RT_RESTLIST, 3, ra));
     } else {
       for (int i = 0; i < n; i++) {
         if (n <= JIT_REG_ARGS) assign(w, w->l[i], gcc_jit_param_as_rvalue(params[2 + i]));

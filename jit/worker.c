@@ -136,6 +136,7 @@ bool jit_shape_equal(const jit_shape *a, const jit_shape *b) {
 #define STORE_BUCKETS 4096
 static jit_code *store[STORE_BUCKETS];
 static size_t store_code_bytes;
+static uint64_t store_adds, store_adds_registered; /* code added; when unwind tables were last registered */
 
 jit_code *jit_store_find(const jit_shape *s) {
   pthread_mutex_lock(&lock);
@@ -171,8 +172,23 @@ jit_code *jit_store_add(jit_shape *s, void *fn, jit_object *obj) {
   obj->refs++;
   c->next = *bucket;
   *bucket = c;
+  store_adds++;
   pthread_mutex_unlock(&lock);
   return c;
+}
+
+/* Before a backtrace walks through compiled frames: every object's unwind table made known to
+ * the unwinder (image.c registers each one once), unless nothing was added since last time.
+ * Objects in the graveyard were in the store before, and may still be running. */
+void jit_register_unwind_tables(void) {
+  pthread_mutex_lock(&lock);
+  if (store_adds != store_adds_registered) {
+    store_adds_registered = store_adds;
+    for (int b = 0; b < STORE_BUCKETS; b++)
+      for (jit_code *c = store[b]; c; c = c->next) jit_image_register_unwind(c->obj->img);
+    for (jit_object *g = graveyard; g; g = g->next_dead) jit_image_register_unwind(g->img);
+  }
+  pthread_mutex_unlock(&lock);
 }
 
 static void object_unref_locked(jit_object *o) {

@@ -34,6 +34,7 @@ SX_INTERNAL jit_code *jit_store_add(jit_shape *s, void *fn, jit_object *obj);
 SX_INTERNAL void jit_code_unref(jit_code *c);
 SX_INTERNAL void jit_object_unref(jit_object *o);
 SX_INTERNAL size_t jit_store_code_bytes(void);
+SX_INTERNAL void jit_register_unwind_tables(void);
 SX_INTERNAL void jit_release_graveyard(const void *stack_lo, const void *stack_hi);
 SX_INTERNAL bool jit_graveyard_empty(void);
 SX_INTERNAL jit_object *jit_object_loaded(jit_image *img);

@@ -24,63 +24,85 @@ static bool frame_pos(vm_frame *f, sx_val *file, uint32_t *pos) {
   return code_pos(f->cl->proto, f->pc - f->cl->proto->code - 1, file, pos);
 }
 
-/* The same for the compiled lambda in a runtime call (compiled code notes which instruction
- * makes each call that may raise). */
-static bool native_pos(sx_state *S, sx_val *file, uint32_t *pos) {
-  if (!S->native_self || !S->native_pc) return false;
-  return code_pos(S->native_self->proto, (long)S->native_pc - 1, file, pos);
+/* The compiled frames of a backtrace, found on the C stack (jit_native_frames), innermost
+ * first, each above the VM frame depth where native code was entered. */
+typedef struct {
+  jit_frame *nat;
+  int nn;
+} native_frames;
+
+static native_frames find_native_frames(sx_state *S) {
+  native_frames nf = {NULL, 0};
+  if (!S->native_runs) return nf;
+  nf.nn = jit_native_frames(S, &nf.nat);
+  if (nf.nn == 0 && S->native_self && (nf.nat = malloc(sizeof(jit_frame)))) {
+    /* the unwinder found nothing: the compiled lambda that made the runtime call, at least */
+    nf.nat[0] = (jit_frame){S->native_self, S->native_pc ? (uint32_t)S->native_pc - 1 : 0,
+                            S->native_runs->mark};
+    nf.nn = 1;
+  }
+  return nf;
 }
 
-static void add_frame_pos(vm_buf *b, sx_val file, uint32_t pos) {
-  if (sx_is_string(file)) vm_buf_printf(b, " (%s:%u)", STR(file)->data, POS_LINE(pos));
-  else vm_buf_printf(b, " (line %u)", POS_LINE(pos));
+/* "name (file:line)" */
+static sx_val frame_line(sx_state *S, sx_proto *p, bool known, sx_val file, uint32_t pos) {
+  vm_buf b = {0};
+  if (sx_is_symbol(p->name)) {
+    sx_string *nm = STR(SYM(p->name)->name);
+    vm_buf_add(&b, nm->data, nm->nbytes);
+  } else {
+    vm_buf_add(&b, "<lambda>", 8);
+  }
+  if (known && sx_is_string(file)) vm_buf_printf(&b, " (%s:%u)", STR(file)->data, POS_LINE(pos));
+  else if (known) vm_buf_printf(&b, " (line %u)", POS_LINE(pos));
+  sx_val line = vm_string(S, b.buf ? b.buf : "", b.len);
+  vm_buf_free(&b);
+  return line;
 }
 
-/* The SX frames, innermost first, as a list of strings "name (file:line)". Deep stacks keep
- * the innermost 20 and outermost 5 frames. */
-sx_val vm_backtrace(sx_state *S) {
-  sx_val out = SX_EMPTY;
+/* The SX frames, innermost first, as a list of strings "name (file:line)": the VM's frames with
+ * the compiled ones merged in where they were entered. Deep stacks keep the innermost 20 and
+ * outermost 5 frames. */
+static sx_val backtrace_of(sx_state *S, const native_frames *nf) {
   uint32_t n = S->nframes;
-  sx_closure *native = S->native_self;
-  for (uint32_t k = 0; k <= n; k++) {
-    if (native && k == (S->native_mark < n ? S->native_mark : n)) {
-      /* the compiled lambda that was in a runtime call when the error came */
-      vm_buf b = {0};
-      sx_val nm = native->proto->name;
-      if (sx_is_symbol(nm)) vm_buf_add(&b, STR(SYM(nm)->name)->data, STR(SYM(nm)->name)->nbytes);
-      else vm_buf_add(&b, "<lambda>", 8);
-      sx_val file;
-      uint32_t pos;
-      if (native_pos(S, &file, &pos)) add_frame_pos(&b, file, pos);
-      out = vm_cons(S, vm_string(S, b.buf, b.len), out);
-      vm_buf_free(&b);
-    }
-    if (k == n) break;
-    uint32_t i = k; /* outermost first, consed so the list ends innermost first */
-    if (n > 25 && i >= 5 && i < n - 20) {
-      if (i == 5) {
+  /* the frames to show, outermost first: VM frame i as i, compiled frame j as -1 - j */
+  int64_t *shown = malloc(((size_t)n + (size_t)nf->nn + 1) * sizeof(int64_t));
+  if (!shown) return SX_EMPTY;
+  uint32_t total = 0, i = 0;
+  for (int j = nf->nn - 1; i < n || j >= 0;) {
+    if (j >= 0 && (i >= n || nf->nat[j].mark <= i)) shown[total++] = -1 - (int64_t)j--;
+    else if (S->frames[i++].cl) shown[total++] = (int64_t)i - 1; /* a frame left by a tail call has none */
+  }
+  sx_val out = SX_EMPTY; /* consed outermost first, so the list ends innermost first */
+  for (uint32_t k = 0; k < total; k++) {
+    if (total > 25 && k >= 5 && k < total - 20) {
+      if (k == 5) {
         char buf[64];
-        snprintf(buf, sizeof buf, "... %u more frames ...", n - 25);
+        snprintf(buf, sizeof buf, "... %u more frames ...", total - 25);
         out = vm_cons(S, vm_cstring(S, buf), out);
       }
       continue;
     }
-    vm_frame *f = &S->frames[i];
-    if (!f->cl) continue;
-    sx_proto *p = f->cl->proto;
-    vm_buf b = {0};
-    if (sx_is_symbol(p->name)) {
-      sx_string *nm = STR(SYM(p->name)->name);
-      vm_buf_add(&b, nm->data, nm->nbytes);
+    sx_val file = SX_NIL;
+    uint32_t pos = 0;
+    if (shown[k] < 0) {
+      const jit_frame *nat = &nf->nat[-1 - shown[k]];
+      bool known = code_pos(nat->cl->proto, nat->pc, &file, &pos);
+      out = vm_cons(S, frame_line(S, nat->cl->proto, known, file, pos), out);
     } else {
-      vm_buf_add(&b, "<lambda>", 8);
+      vm_frame *f = &S->frames[shown[k]];
+      bool known = frame_pos(f, &file, &pos);
+      out = vm_cons(S, frame_line(S, f->cl->proto, known, file, pos), out);
     }
-    sx_val file;
-    uint32_t pos;
-    if (frame_pos(f, &file, &pos)) add_frame_pos(&b, file, pos);
-    out = vm_cons(S, vm_string(S, b.buf ? b.buf : "", b.len), out);
-    vm_buf_free(&b);
   }
+  free(shown);
+  return out;
+}
+
+sx_val vm_backtrace(sx_state *S) {
+  native_frames nf = find_native_frames(S);
+  sx_val out = backtrace_of(S, &nf);
+  free(nf.nat);
   return out;
 }
 
@@ -92,10 +114,11 @@ static sx_val pos_string(sx_state *S, sx_val file, uint32_t pos) {
 }
 
 /* Where the error happened: the innermost frame that knows its position, compiled or not. */
-static sx_val where_now(sx_state *S) {
+static sx_val where_now(sx_state *S, const native_frames *nf) {
   sx_val file;
   uint32_t pos;
-  if (S->native_mark >= S->nframes && native_pos(S, &file, &pos) && POS_LINE(pos))
+  if (nf->nn && nf->nat[0].mark >= S->nframes &&
+      code_pos(nf->nat[0].cl->proto, nf->nat[0].pc, &file, &pos) && POS_LINE(pos))
     return pos_string(S, file, pos);
   for (uint32_t i = S->nframes; i-- > 0;)
     if (frame_pos(&S->frames[i], &file, &pos) && POS_LINE(pos)) return pos_string(S, file, pos);
@@ -103,9 +126,11 @@ static sx_val where_now(sx_state *S) {
 }
 
 void vm_raise_as(sx_state *S, sx_val v, vm_raise_kind kind) {
-  if (sx_is_error(v) && ERR(v)->backtrace == SX_EMPTY && (S->nframes || S->native_self)) {
-    ERR(v)->backtrace = vm_backtrace(S);
-    if (ERR(v)->where == SX_NIL) ERR(v)->where = where_now(S);
+  if (sx_is_error(v) && ERR(v)->backtrace == SX_EMPTY && (S->nframes || S->native_runs)) {
+    native_frames nf = find_native_frames(S);
+    ERR(v)->backtrace = backtrace_of(S, &nf);
+    if (ERR(v)->where == SX_NIL) ERR(v)->where = where_now(S, &nf);
+    free(nf.nat);
   }
   S->native_self = NULL;
   S->raised = v;
@@ -183,6 +208,7 @@ int vm_protect(sx_state *S, void (*fn)(sx_state *, void *), void *ud) {
   vm_jmp j;
   uint32_t nframes = S->nframes, nhandlers = S->nhandlers, level = S->level;
   uint32_t native_depth = S->native_depth;
+  vm_native_run *native_runs = S->native_runs;
   sx_val *sp = S->sp;
   int depth = S->depth;
   sx_val file = S->cur_file;
@@ -198,6 +224,7 @@ int vm_protect(sx_state *S, void (*fn)(sx_state *, void *), void *ud) {
   S->nhandlers = nhandlers;
   S->level = level;
   S->native_depth = native_depth;
+  S->native_runs = native_runs;
   S->sp = sp;
   S->depth = depth;
   S->cur_file = file;

@@ -42,6 +42,13 @@ typedef struct {
   bool finally;    /* runs for limit errors too */
 } vm_handler;
 
+/* An entry from the VM into native code (jit_invoke), kept in its C frame: compiled frames
+ * deeper in the C stack than the innermost one sit above VM frame `mark` in backtraces. */
+typedef struct vm_native_run {
+  struct vm_native_run *prev;
+  uint32_t mark; /* S->nframes when native code was entered */
+} vm_native_run;
+
 /* One protected point (setjmp) in the chain; errors longjmp to the innermost. */
 typedef struct vm_jmp {
   jmp_buf buf;
@@ -128,7 +135,7 @@ struct sx_state {
   jit_state *jit;
   uint64_t jit_hits, jit_misses;
   sx_closure *native_self; /* compiled lambda in a runtime call that may raise (for backtraces) */
-  uint64_t native_mark;    /* VM frame depth when it made that call */
+  vm_native_run *native_runs; /* innermost entry into native code, NULL when none is running */
   uint64_t native_pc;      /* 1 + the instruction of native_self making it (0: not known) */
 
   struct arr_state *arr; /* f64 arrays: kernel instance, linear memory, pool (prims/array.c) */

@@ -403,7 +403,10 @@ static sx_val execute(sx_state *S, uint32_t stop) {
       SAVE();
       struct jit_entry *je = tier_check(S, CLOSURE(*fnslot)->proto);
       if (jit_accepts(je, argc)) {
+        /* the frame stays to take the result, but a tail call has left it: backtraces skip it */
+        f->cl = NULL;
         sx_val r = jit_invoke(S, je, *fnslot, argc, fnslot + 1);
+        f->cl = cl;
         sp = fnslot;
         if (r == SX_TAIL) {
           sp = push_tail_call(S, sp);
@@ -455,7 +458,9 @@ static sx_val execute(sx_state *S, uint32_t stop) {
       /* the loop's lambda got native code: go on natively from the loop head, which is the
          lambda's entry with the new arguments already in the parameter slots */
       SAVE();
+      f->cl = NULL; /* the compiled code carries on this frame: backtraces show that instead */
       sx_val r = jit_invoke(S, p->jit, sx_from_obj(cl), p->nparams, base);
+      f->cl = cl;
       sp = base + p->nlocals;
       *sp++ = r;
       if (r == SX_TAIL) {
@@ -744,6 +749,7 @@ static sx_val run_closure(sx_state *S, sx_val *fnslot, int argc) {
   uint32_t stop = S->nframes;
   uint32_t handlers0 = S->nhandlers;
   uint32_t native_depth = S->native_depth;
+  vm_native_run *native_runs = S->native_runs;
   uint32_t level = ++S->level;
   sx_val file = S->cur_file; /* an error out of eval-string or load leaves theirs behind */
   vm_jmp j;
@@ -757,6 +763,7 @@ static sx_val run_closure(sx_state *S, sx_val *fnslot, int argc) {
              !S->handlers[S->nhandlers - 1].finally)
         S->nhandlers--;
     S->native_depth = native_depth;
+    S->native_runs = native_runs;
     S->cur_file = file;
     if (S->nhandlers > handlers0 && S->handlers[S->nhandlers - 1].level == level) {
       vm_handler h = S->handlers[--S->nhandlers];
