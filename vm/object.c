@@ -178,7 +178,7 @@ sx_val vm_keyword(sx_state *S, const char *s) { return vm_intern(S, s, strlen(s)
 
 sx_val vm_vector(sx_state *S, size_t n, sx_val fill) {
   if (n > ((size_t)1 << 32)) vm_error(S, "vector too large: %zu", n);
-  sx_vector *v = vm_alloc(S, sizeof(sx_vector) + n * sizeof(sx_val), T_VECTOR);
+  sx_vector *v = vm_alloc_filled(S, sizeof(sx_vector) + n * sizeof(sx_val), T_VECTOR);
   v->len = n;
   for (size_t i = 0; i < n; i++) v->items[i] = fill;
   return sx_from_obj(v);

@@ -154,6 +154,8 @@ SX_INTERNAL void vm_gc_register_state(sx_state *S);
 SX_INTERNAL void vm_gc_unregister_state(sx_state *S);
 SX_INTERNAL void *vm_alloc(sx_state *S, size_t bytes, int type);        /* scanned */
 SX_INTERNAL void *vm_alloc_atomic(sx_state *S, size_t bytes, int type); /* not scanned */
+/* Scanned, but not cleared when large: the caller writes every word before it allocates again. */
+SX_INTERNAL void *vm_alloc_filled(sx_state *S, size_t bytes, int type);
 SX_INTERNAL void *vm_alloc_small(sx_state *S, int type);        /* scanned, zeroed */
 /* scanned, zeroed, of any size: the small and sized free lists up to 64 bytes, else vm_alloc */
 SX_INTERNAL void *vm_alloc_sized(sx_state *S, size_t bytes, int type);
