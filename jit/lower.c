@@ -42,13 +42,15 @@ typedef struct {
   gcc_jit_lvalue *res, *ovf, *argbuf, *fa, *fb, *tick;
   int maxargs; /* arguments of the longest non-tail call: argbuf's length */
   bool has_loops;          /* back edges: the lambda counts them in tick */
+  bool has_try;            /* try forms: no unboxed floats and no typed version (see OP_TRY) */
+  gcc_jit_lvalue **tryrec; /* per TRY/TRYF instruction: its vm_native_try, in this frame */
   bool has_tail;           /* tail calls: the lambda may return SX_TAIL */
   gcc_jit_lvalue **fr;     /* captured variables loaded on entry (see freev) */
   uint32_t nfree;
   gcc_jit_block **blocks;  /* of the version being lowered */
   gcc_jit_block **vblocks[2], **disp;
   gcc_jit_block *cur;
-  gcc_jit_function *b_add, *b_sub, *b_mul, *b_expect, *b_frame;
+  gcc_jit_function *b_add, *b_sub, *b_mul, *b_expect, *b_frame, *b_setjmp;
   int *depth;
   bool *start;
   uint8_t *live;           /* ncode x nl: local live on entry */
@@ -667,7 +669,8 @@ static stepinfo step(const jit_shape *sh, uint32_t i, int d) {
   case OP_DICTLIT: r.nd = d - 2 * (int)a + 1; break;
   case OP_CLOSURE: r.nd = d + 1; r.width = 1 + sh->aux[i]; break;
   case OP_PATCH: r.width = 2; break;
-  case OP_TRY: case OP_TRYF: case OP_ENDTRY: r.ok = false; break;
+  case OP_TRY: case OP_TRYF: r.target = (int)a; r.tdepth = d + 1; break; /* the handler: + raised value */
+  case OP_ENDTRY: break;
   default: {
     static const int8_t eff[] = {
 #define OP(name, fmt, e) e,
@@ -855,6 +858,18 @@ static void xfer(lw *w, uint32_t i, const uint8_t *in, uint8_t *out, uint8_t *tg
   }
   /* ANDJ/ORJ keep the tested value on the jump; every other jump sees the fall-through state */
   memcpy(tgt, op == OP_ANDJ || op == OP_ORJ ? in : out, (size_t)w->nv);
+  if (op == OP_TRY || op == OP_TRYF) {
+    /* the handler starts from wherever in the try's body the error came: nothing is known of
+       the locals there, and the raised value is on top */
+    for (int v = 0; v < nl; v++)
+      if (tgt[v] != KD_BOT) tgt[v] = KD_ANY;
+    tgt[nl + d] = KD_ANY;
+  }
+  if (w->has_try) /* floats stay boxed: a handler reads every variable as a tagged value */
+    for (int v = 0; v < w->nv; v++) {
+      if (out[v] == KD_FLO) out[v] = KD_ANY;
+      if (tgt[v] == KD_FLO) tgt[v] = KD_ANY;
+    }
 }
 
 /* The state a self tail call at i (a loop) starts the next round with. */
@@ -1010,6 +1025,11 @@ static void plan_kinds(lw *w) {
   uint8_t *entry = malloc((size_t)w->nv + 1);
   entry_state(w, 0, 0, entry);
   flow(w, &w->gen, entry, false);
+  if (w->has_try) { /* one version, all tagged (see OP_TRY) */
+    w->typed = false;
+    free(entry);
+    return;
+  }
   uint32_t flo = w->gen.back_flo;
   for (int round = 0; flo && round < 40; round++) {
     kflow k;
@@ -1434,7 +1454,47 @@ static void lower_body(lw *w) {
       w->cur = NULL;
       break;
     }
-    case OP_TRY: case OP_TRYF: case OP_ENDTRY: case OP_RERAISE: break; /* refused by analyse */
+    case OP_TRY:
+    case OP_TRYF: {
+      /* A protected point in this frame (rt.c: rt_try_enter): an error anywhere in the body
+         comes back here through __builtin_longjmp, to the handler at a with the raised value.
+         GCC keeps what lives across the setjmp in memory, so the locals hold their current
+         values; the kinds make no other assumption about them (xfer). */
+      if (!w->tryrec[i]) {
+        char rn[24];
+        snprintf(rn, sizeof rn, "try%u", i);
+        w->tryrec[i] = gcc_jit_function_new_local(
+            w->fn, NULL, gcc_jit_context_new_array_type(CTX, NULL, w->u64, (int)(sizeof(vm_native_try) / 8)), rn);
+      }
+      gcc_jit_rvalue *rec = gcc_jit_context_new_bitcast(CTX, NULL, arr_base(w, w->tryrec[i]), w->u64);
+      gcc_jit_rvalue *args[3] = {w->S, rec, k64(w, op == OP_TRYF)};
+      helper_stmt(w, RT_TRY_ENTER, 2, args);
+      gcc_jit_rvalue *buf = gcc_jit_context_new_bitcast(
+          CTX, NULL, bin(w, GCC_JIT_BINARY_OP_PLUS, rec, k64(w, offsetof(vm_native_try, buf))), w->vptr);
+      gcc_jit_rvalue *caught = gcc_jit_context_new_call(CTX, NULL, w->b_setjmp, 1, &buf);
+      gcc_jit_block *handler = newblock(w);
+      gcc_jit_block *next = w->blocks[i + 1] ? to_block(w, out, i + 1) : newblock(w);
+      gcc_jit_block_end_with_conditional(
+          w->cur, NULL, expect(w, cmp(w, GCC_JIT_COMPARISON_NE, caught, gcc_jit_context_zero(CTX, w->intt)), 0),
+          handler, next);
+      w->cur = handler;
+      assign_call(w, s[d], helper(w, RT_TRY_CATCH, 3, args));
+      gcc_jit_block_end_with_jump(w->cur, NULL, to_block(w, tgt, a));
+      w->cur = w->blocks[i + 1] ? NULL : next;
+      break;
+    }
+    case OP_ENDTRY: { /* S->jmp = S->jmp->prev */
+      gcc_jit_lvalue *jmp = sfield(w, offsetof(sx_state, jmp));
+      assign(w, jmp, rv(word(w, rv(jmp), offsetof(vm_jmp_head, prev) / 8)));
+      break;
+    }
+    case OP_RERAISE: {
+      gcc_jit_rvalue *args[2] = {w->S, val(w, SL(d - 1))};
+      helper_stmt(w, RT_RERAISE, 2, args);
+      gcc_jit_block_end_with_return(w->cur, NULL, k64(w, (int64_t)SX_NIL)); /* not reached */
+      w->cur = NULL;
+      break;
+    }
     case OP_VECLIT:
     case OP_DICTLIT: {
       int cnt = op == OP_VECLIT ? (int)a : 2 * (int)a;
@@ -1678,6 +1738,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   w->b_sub = gcc_jit_context_get_builtin_function(ctx, "__builtin_ssubl_overflow");
   w->b_mul = gcc_jit_context_get_builtin_function(ctx, "__builtin_smull_overflow");
   w->b_expect = gcc_jit_context_get_builtin_function(ctx, "__builtin_expect");
+  w->b_setjmp = gcc_jit_context_get_builtin_function(ctx, "__builtin_setjmp");
   w->b_frame = gcc_jit_context_get_builtin_function(ctx, "__builtin_frame_address");
 
   int nl = sh->nlocals > n ? sh->nlocals : n;
@@ -1694,6 +1755,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   w->vblocks[1] = calloc(sh->ncode + 1, sizeof(gcc_jit_block *));
   w->disp = calloc(sh->ncode + 1, sizeof(gcc_jit_block *));
   w->depth = calloc(sh->ncode + 1, sizeof(int));
+  w->tryrec = calloc(sh->ncode + 1, sizeof(gcc_jit_lvalue *));
   for (int i = 0; i < nl; i++) {
     char ln[16];
     snprintf(ln, sizeof ln, "l%d", i);
@@ -1712,6 +1774,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
     int op = INS_OP(sh->code[i]);
     if (op == OP_LOOP || (op == OP_TAILCALL && self_loops(sh, i))) w->has_loops = true;
     if (op == OP_TAILCALL) w->has_tail = true;
+    if (op == OP_TRY || op == OP_TRYF) w->has_try = true;
     if (op == OP_CALL && (int)INS_A(sh->code[i]) > w->maxargs) w->maxargs = (int)INS_A(sh->code[i]);
     if ((op == OP_FREE || op == OP_FREEBOX || op == OP_SETFREEBOX) && INS_A(sh->code[i]) + 1 > w->nfree)
       w->nfree = INS_A(sh->code[i]) + 1;
@@ -1802,6 +1865,7 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   free(w->vblocks[1]);
   free(w->disp);
   free(w->depth);
+  free(w->tryrec);
   free(w->start);
   free(w->live);
   free(w->fr);

@@ -118,6 +118,44 @@ static sx_val rt_tail(sx_state *S) {
   return vm_call(S, fn, S->tail_argc, S->tail_args);
 }
 
+/* A try in compiled code (TRY/TRYF): the record t lives in the compiled lambda's frame, which
+ * calls __builtin_setjmp on t->buf right after this; it is the innermost protected point until
+ * ENDTRY takes it off (S->jmp = t->h.prev) or an error comes (rt_try_catch). It keeps what a VM
+ * run's protected point would restore. */
+static sx_val rt_try_enter(sx_state *S, vm_native_try *t) {
+  t->h = (vm_jmp_head){S->jmp, t->buf};
+  t->sp = S->sp;
+  t->native_runs = S->native_runs;
+  t->file = S->cur_file;
+  t->nframes = S->nframes;
+  t->nhandlers = S->nhandlers;
+  t->level = S->level;
+  t->native_depth = S->native_depth;
+  t->depth = S->depth;
+  S->jmp = &t->h;
+  return SX_NIL;
+}
+
+/* An error came to try record t: the state is as it was at the try, and the raised value is
+ * the handler's. A limit error goes on past a catch (it stops only at finally handlers). */
+static sx_val rt_try_catch(sx_state *S, vm_native_try *t, uint64_t finally) {
+  S->jmp = t->h.prev;
+  S->sp = t->sp;
+  S->native_runs = t->native_runs;
+  S->cur_file = t->file;
+  S->nframes = t->nframes;
+  S->nhandlers = t->nhandlers;
+  S->level = t->level;
+  S->native_depth = t->native_depth;
+  S->depth = t->depth;
+  if (S->raised_kind == RAISE_LIMIT && !finally) vm_jump(S);
+  sx_val v = S->raised;
+  S->raised = SX_NIL;
+  return v;
+}
+
+static sx_val rt_reraise(sx_state *S, sx_val v) { vm_raise(S, v); }
+
 /* Entry check failed: the C stack is nearly exhausted, or someone asked for a safe point by
  * moving the limit (interrupts, finished compiles). */
 static sx_val rt_enter(sx_state *S) {
@@ -160,6 +198,9 @@ void jit_rt_init(sx_state *S) {
   S->rt[RT_RESOLVE] = (void *)rt_resolve;
   S->rt[RT_CALL] = (void *)rt_call;
   S->rt[RT_TAIL] = (void *)rt_tail;
+  S->rt[RT_TRY_ENTER] = (void *)rt_try_enter;
+  S->rt[RT_TRY_CATCH] = (void *)rt_try_catch;
+  S->rt[RT_RERAISE] = (void *)rt_reraise;
   S->rt[RT_ENTER] = (void *)rt_enter;
   S->rt[RT_POLL] = (void *)rt_poll;
   S->rt[RT_RESTLIST] = (void *)rt_restlist;

@@ -20,6 +20,9 @@ enum {
   RT_POLLN,       /* (S, n) -> spend n units of fuel, then as RT_POLL if empty or interrupted */
   RT_ALLOC_SMALL, /* (S, type) -> a zeroed small object of that type (vm_alloc_small) */
   RT_TAIL,        /* (S) -> the tail call in S->tail_*, made here or handed back (SX_TAIL) */
+  RT_TRY_ENTER,   /* (S, t) -> links try record t as the innermost protected point */
+  RT_TRY_CATCH,   /* (S, t, finally) -> after t caught: the raised value, state restored */
+  RT_RERAISE,     /* (S, v) -> raises v again */
   RT_COUNT
 };
 

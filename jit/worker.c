@@ -50,7 +50,6 @@ bool jit_can_compile(sx_proto *p) {
   if (p->nparams > JIT_MAX_ARGS) return false;
   for (uint32_t i = 0; i < p->ncode; i++) {
     int op = INS_OP(p->code[i]);
-    if (op == OP_TRY || op == OP_TRYF || op == OP_ENDTRY || op == OP_RERAISE) return false;
     /* compiled calls pass arguments through a JIT_MAX_ARGS-word buffer (and S->tail_args) */
     if ((op == OP_CALL || op == OP_TAILCALL) && INS_A(p->code[i]) > JIT_MAX_ARGS) return false;
     if (op == OP_CLOSURE) i += PROTO(p->consts[INS_A(p->code[i])])->nfree;

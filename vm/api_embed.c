@@ -33,7 +33,7 @@ typedef struct {
  * while it still is (not from a callback inside a nested evaluation the function started). */
 typedef struct host_frame {
   struct host_frame *prev;
-  vm_jmp *jmp;
+  vm_jmp_head *jmp;
 } host_frame;
 
 /* Per-state part of the API, allocated on first use in the collected heap and reachable from

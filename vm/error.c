@@ -140,7 +140,25 @@ void vm_raise_as(sx_state *S, sx_val v, vm_raise_kind kind) {
     fprintf(stderr, "sx: error raised outside any protected call\n");
     abort();
   }
-  longjmp(S->jmp->buf, 1);
+  vm_jump(S);
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SX_ASAN 1
+void __asan_handle_no_return(void);
+#endif
+#endif
+
+void vm_jump(sx_state *S) {
+  vm_jmp_head *j = S->jmp;
+  if (j->native) {
+#ifdef SX_ASAN
+    __asan_handle_no_return(); /* the frames jumped over leave no poisoned stack behind */
+#endif
+    __builtin_longjmp(j->native, 1);
+  }
+  longjmp(((vm_jmp *)j)->buf, 1);
 }
 
 void vm_raise(sx_state *S, sx_val v) {
@@ -212,14 +230,14 @@ int vm_protect(sx_state *S, void (*fn)(sx_state *, void *), void *ud) {
   sx_val *sp = S->sp;
   int depth = S->depth;
   sx_val file = S->cur_file;
-  j.prev = S->jmp;
-  S->jmp = &j;
+  j.h = (vm_jmp_head){S->jmp, NULL};
+  S->jmp = &j.h;
   if (setjmp(j.buf) == 0) {
     fn(S, ud);
-    S->jmp = j.prev;
+    S->jmp = j.h.prev;
     return 0;
   }
-  S->jmp = j.prev;
+  S->jmp = j.h.prev;
   S->nframes = nframes;
   S->nhandlers = nhandlers;
   S->level = level;

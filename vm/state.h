@@ -49,11 +49,28 @@ typedef struct vm_native_run {
   uint32_t mark; /* S->nframes when native code was entered */
 } vm_native_run;
 
-/* One protected point (setjmp) in the chain; errors longjmp to the innermost. */
+/* One protected point in the chain; errors jump to the innermost (vm_jump). In C code (a VM
+ * run, vm_protect) it is a setjmp buffer; in a compiled lambda's try, a buffer of GCC's
+ * __builtin_setjmp, with what to restore when it catches (vm_native_try, jit/rt.c). */
+typedef struct vm_jmp_head {
+  struct vm_jmp_head *prev;
+  void **native; /* NULL: a vm_jmp; else the __builtin_setjmp buffer of a vm_native_try */
+} vm_jmp_head;
+
 typedef struct vm_jmp {
+  vm_jmp_head h;
   jmp_buf buf;
-  struct vm_jmp *prev;
 } vm_jmp;
+
+typedef struct vm_native_try {
+  vm_jmp_head h;
+  void *buf[5]; /* __builtin_setjmp: frame pointer, resume address, stack pointer */
+  sx_val *sp;
+  struct vm_native_run *native_runs;
+  sx_val file;
+  uint32_t nframes, nhandlers, level, native_depth;
+  int depth;
+} vm_native_try;
 
 /* Kinds of raised conditions. Limit errors cannot be caught by try. */
 typedef enum { RAISE_ERROR = 0, RAISE_LIMIT = 1 } vm_raise_kind;
@@ -94,7 +111,7 @@ struct sx_state {
   char *native_limit;
   int depth;          /* recursion depth of reader/printer/compiler helpers */
 
-  vm_jmp *jmp;
+  vm_jmp_head *jmp;
   volatile int interrupt; /* set by sx_interrupt (any thread, signal handlers) */
 
   /* limits of the running evaluation (limits.c): fuel is spent a slice at a time, so a back edge
@@ -193,6 +210,8 @@ SX_INTERNAL size_t vm_list_length(sx_val l); /* (size_t)-1 when improper or cycl
 /* ---- error.c -------------------------------------------------------------------------------- */
 SX_INTERNAL SX_NORETURN void vm_raise(sx_state *S, sx_val v);
 SX_INTERNAL SX_NORETURN void vm_raise_as(sx_state *S, sx_val v, vm_raise_kind kind);
+/* Jumps to the innermost protected point, S->jmp (S->raised says what was raised). */
+SX_INTERNAL SX_NORETURN void vm_jump(sx_state *S);
 SX_INTERNAL SX_NORETURN void vm_error(sx_state *S, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 SX_INTERNAL SX_NORETURN void vm_error_irritant(sx_state *S, sx_val irritant, const char *fmt,

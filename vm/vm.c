@@ -753,8 +753,8 @@ static sx_val run_closure(sx_state *S, sx_val *fnslot, int argc) {
   uint32_t level = ++S->level;
   sx_val file = S->cur_file; /* an error out of eval-string or load leaves theirs behind */
   vm_jmp j;
-  j.prev = S->jmp;
-  S->jmp = &j;
+  j.h = (vm_jmp_head){S->jmp, NULL};
+  S->jmp = &j.h;
   if (setjmp(j.buf) != 0) {
     /* an error: resume at the innermost handler of this run, or pass it on */
     /* limit errors skip catch handlers and stop only at finally handlers */
@@ -774,12 +774,12 @@ static sx_val run_closure(sx_state *S, sx_val *fnslot, int argc) {
       S->level = level;
       S->raised = SX_NIL;
     } else {
-      S->jmp = j.prev;
+      S->jmp = j.h.prev;
       S->nhandlers = handlers0;
       S->nframes = stop;
       S->level = level - 1;
       S->sp = fnslot;
-      longjmp(S->jmp->buf, 1);
+      vm_jump(S);
     }
   } else {
     S->sp = fnslot + 1 + argc;
@@ -787,7 +787,7 @@ static sx_val run_closure(sx_state *S, sx_val *fnslot, int argc) {
     S->sp = S->frames[S->nframes - 1].base + CLOSURE(fn)->proto->nlocals;
   }
   sx_val r = execute(S, stop);
-  S->jmp = j.prev;
+  S->jmp = j.h.prev;
   S->level = level - 1;
   S->sp = fnslot;
   return r;
