@@ -3,12 +3,14 @@
  * Calls between compiled lambdas push no VM frames, and errors leave compiled code by longjmp,
  * so a backtrace finds compiled frames on the C stack itself, while the error is raised and
  * before the longjmp: libgcc's unwinder walks the stack (every loaded object's unwind table is
- * registered with it first, once), and for each frame gives the return address and rbx. Compiled code
- * keeps its own closure in rbx across every call it makes and records each call site in the
- * object (mark_call in lower.c), so a frame whose rbx holds a closure whose native code contains
- * the return address is that lambda, stopped at the SX instruction the call site names. Anything
- * else (C frames of the runtime, a closure in rbx that does not match) is skipped: a frame is
- * left out rather than named wrongly. Only errors pay for this; compiled code runs as before. */
+ * registered with it first, once), and for each frame gives the return address and rbx.
+ * Compiled code keeps its own closure in rbx across every call it makes and records each call
+ * site in the object (mark_call in lower.c), so a frame whose rbx holds a closure whose native
+ * code contains the return address is that lambda, stopped at the SX instruction the call site
+ * names. Anything else (C frames of the runtime, a closure in rbx that does not match) is
+ * skipped: a frame is left out rather than named wrongly. Only errors pay for this; compiled
+ * code runs as before. x86-64 only (elsewhere the backtrace names the innermost compiled
+ * lambda, noted by compiled code before each runtime call). */
 #include <gc/gc.h>
 #include <stdlib.h>
 #include <unwind.h>
@@ -57,7 +59,7 @@ static _Unwind_Reason_Code visit(struct _Unwind_Context *c, void *arg) {
 
 int jit_native_frames(sx_state *S, jit_frame **out) {
   *out = NULL;
-  if (!S->native_runs) return 0;
+  if (!S->native_runs || !JIT_IMAGE_RELOCATABLE) return 0;
   walk w = {S->native_runs, NULL, 0, 0, 0};
   jit_register_unwind_tables();
   _Unwind_Backtrace(visit, &w);

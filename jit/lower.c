@@ -176,12 +176,16 @@ static gcc_jit_rvalue *helper(lw *w, int k, int n, gcc_jit_rvalue **args) {
  * (jit/frames.c): the unwinder finds each frame's return address and its rbx. It costs no
  * instruction where GCC keeps the closure in rbx anyway, as it does when it can. */
 static void mark_call(lw *w) {
+#if defined(__x86_64__)
   char text[160];
   snprintf(text, sizeof text, "1:\n\t.pushsection .sx_calls,\"a\"\n\t.quad 1b\n\t.long %u\n\t.popsection",
            w->pc);
   gcc_jit_extended_asm *a = gcc_jit_block_add_extended_asm(w->cur, NULL, text);
   gcc_jit_extended_asm_set_volatile_flag(a, 1);
   gcc_jit_extended_asm_add_input_operand(a, NULL, "b", w->self);
+#else
+  (void)w;
+#endif
 }
 
 /* dst = a call, marked */
