@@ -91,7 +91,8 @@ static uint8_t *read_output(uint32_t *len) {
  * was waiting: `as --64 -o /proc/self/fd/3 -` reading the assembly on its standard input and
  * writing the object to a memory file it inherits. When that fails in any way (no `as` on the
  * PATH, a killed or failing assembler, no /proc), the batch is compiled to an object the usual
- * way. An assembler left waiting when the server exits reads end-of-file and exits too. */
+ * way. The server waits for the assembler it leaves behind when it exits (its input closed, or
+ * SIGTERM from the host), so that no finished `as` is left for someone else to reap. */
 extern char **environ;
 
 typedef struct {
@@ -140,6 +141,22 @@ static void as_start(void) {
     return;
   }
   next_as = (assembler){pid, p[1], obj};
+}
+
+/* The waiting assembler, if any, sees end-of-file (it then exits) and is waited for. */
+static void as_reap(void) {
+  pid_t pid = next_as.pid;
+  if (pid <= 0) return;
+  next_as.pid = -1;
+  close(next_as.in);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+}
+
+static void on_term(int sig) {
+  (void)sig;
+  as_reap(); /* close and waitpid are async-signal-safe */
+  _exit(0);
 }
 
 /* The object the waiting assembler makes of asm_text (malloc'd), or NULL: the caller then
@@ -192,6 +209,8 @@ int main(int argc, char **argv) {
   }
   signal(SIGINT, SIG_IGN); /* Ctrl-C at a REPL is for the host; as and ld inherit this */
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGTERM, on_term);
+  atexit(as_reap);
   int in = 0, out = 1;
   uint64_t layout = open_output() ? jit_layout_id() : 0; /* 0: "does not work" */
   if (!jit_write_all(out, &layout, sizeof layout) || !layout) return 0;
