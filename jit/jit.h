@@ -16,7 +16,9 @@
 #include "../vm/value.h"
 
 #define JIT_REG_ARGS 4
-#define JIT_MAX_ARGS 16
+/* Parameters of a compiled lambda and arguments of a call in compiled code, at most (S->tail_args
+ * holds a tail call's); a lambda beyond it stays in the VM. */
+#define JIT_MAX_ARGS 64
 #define SX_TAIL SX_CONST(7) /* "call S->tail_fn with S->tail_args", returned by compiled code */
 
 typedef struct jit_code jit_code;
