@@ -140,7 +140,7 @@ static int by_address(const void *a, const void *b) {
 }
 
 /* The unwind table and the call sites, once relocated. */
-static bool collect_unwinding(loader *L, jit_image *im) {
+static void collect_unwinding(loader *L, jit_image *im) {
   for (int i = 0; i < L->eh->e_shnum; i++) {
     if (!L->where[i]) continue;
     const char *name = section_name(L, i);
@@ -152,7 +152,6 @@ static bool collect_unwinding(loader *L, jit_image *im) {
       qsort(L->where[i] + L->delta, (size_t)im->ncalls, CALL_SITE_BYTES, by_address); /* writable view */
     }
   }
-  return true;
 }
 
 static bool check_headers(loader *L) {
@@ -577,13 +576,13 @@ static jit_image *load(loader *L) {
       if (!L->where[i]) continue;
       bool code = (L->sh[i].sh_flags & SHF_EXECINSTR) != 0;
       L->where[i] = base + (code ? 0 : data_at) + off[i];
-      /* a reused block is not zero */
-      memset(L->where[i] + L->delta, 0, loaded_size(L, i));
-      if (L->sh[i].sh_type == SHT_PROGBITS) memcpy(L->where[i] + L->delta, L->file + L->sh[i].sh_offset, L->sh[i].sh_size);
+      size_t have = L->sh[i].sh_type == SHT_PROGBITS ? L->sh[i].sh_size : 0;
+      memcpy(L->where[i] + L->delta, L->file + L->sh[i].sh_offset, have);
+      memset(L->where[i] + L->delta + have, 0, loaded_size(L, i) - have); /* a reused block is not zero */
     }
     L->got_base = base + got;
-    ok = resolve_symbols(L) && apply(L, L->got_base, base + stubs) && collect_globals(L, im) &&
-         collect_unwinding(L, im);
+    ok = resolve_symbols(L) && apply(L, L->got_base, base + stubs) && collect_globals(L, im);
+    if (ok) collect_unwinding(L, im);
   }
   if (ok && packed) {
     /* written: the writable view's pages are not needed until the next image goes there */

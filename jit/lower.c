@@ -43,7 +43,6 @@ typedef struct {
   int maxargs; /* arguments of the longest non-tail call: argbuf's length */
   bool has_loops;          /* back edges: the lambda counts them in tick */
   bool has_try;            /* try forms: no unboxed floats and no typed version (see OP_TRY) */
-  gcc_jit_lvalue **tryrec; /* per TRY/TRYF instruction: its vm_native_try, in this frame */
   bool has_tail;           /* tail calls: the lambda may return SX_TAIL */
   gcc_jit_lvalue **fr;     /* captured variables loaded on entry (see freev) */
   uint32_t nfree;
@@ -1464,13 +1463,9 @@ static void lower_body(lw *w) {
          comes back here through __builtin_longjmp, to the handler at a with the raised value.
          GCC keeps what lives across the setjmp in memory, so the locals hold their current
          values; the kinds make no other assumption about them (xfer). */
-      if (!w->tryrec[i]) {
-        char rn[24];
-        snprintf(rn, sizeof rn, "try%u", i);
-        w->tryrec[i] = gcc_jit_function_new_local(
-            w->fn, NULL, gcc_jit_context_new_array_type(CTX, NULL, w->u64, (int)(sizeof(vm_native_try) / 8)), rn);
-      }
-      gcc_jit_rvalue *rec = gcc_jit_context_new_bitcast(CTX, NULL, arr_base(w, w->tryrec[i]), w->u64);
+      /* its record, in this frame (a lambda with try has one version: lowered once) */
+      gcc_jit_lvalue *trec = new_tmp(w, gcc_jit_context_new_array_type(CTX, NULL, w->u64, (int)(sizeof(vm_native_try) / 8)));
+      gcc_jit_rvalue *rec = gcc_jit_context_new_bitcast(CTX, NULL, arr_base(w, trec), w->u64);
       gcc_jit_rvalue *args[3] = {w->S, rec, k64(w, op == OP_TRYF)};
       helper_stmt(w, RT_TRY_ENTER, 2, args);
       gcc_jit_rvalue *buf = gcc_jit_context_new_bitcast(
@@ -1759,7 +1754,6 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   w->vblocks[1] = calloc(sh->ncode + 1, sizeof(gcc_jit_block *));
   w->disp = calloc(sh->ncode + 1, sizeof(gcc_jit_block *));
   w->depth = calloc(sh->ncode + 1, sizeof(int));
-  w->tryrec = calloc(sh->ncode + 1, sizeof(gcc_jit_lvalue *));
   for (int i = 0; i < nl; i++) {
     char ln[16];
     snprintf(ln, sizeof ln, "l%d", i);
@@ -1869,7 +1863,6 @@ bool jit_lower(gcc_jit_context *ctx, const jit_shape *sh, const char *name) {
   free(w->vblocks[1]);
   free(w->disp);
   free(w->depth);
-  free(w->tryrec);
   free(w->start);
   free(w->live);
   free(w->fr);

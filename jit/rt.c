@@ -120,18 +120,11 @@ static sx_val rt_tail(sx_state *S) {
 
 /* A try in compiled code (TRY/TRYF): the record t lives in the compiled lambda's frame, which
  * calls __builtin_setjmp on t->buf right after this; it is the innermost protected point until
- * ENDTRY takes it off (S->jmp = t->h.prev) or an error comes (rt_try_catch). It keeps what a VM
- * run's protected point would restore. */
+ * ENDTRY takes it off (S->jmp = t->h.prev) or an error comes (rt_try_catch). It keeps what
+ * vm_protect's protected point would restore. */
 static sx_val rt_try_enter(sx_state *S, vm_native_try *t) {
   t->h = (vm_jmp_head){S->jmp, t->buf};
-  t->sp = S->sp;
-  t->native_runs = S->native_runs;
-  t->file = S->cur_file;
-  t->nframes = S->nframes;
-  t->nhandlers = S->nhandlers;
-  t->level = S->level;
-  t->native_depth = S->native_depth;
-  t->depth = S->depth;
+  vm_save(S, &t->saved);
   S->jmp = &t->h;
   return SX_NIL;
 }
@@ -140,14 +133,7 @@ static sx_val rt_try_enter(sx_state *S, vm_native_try *t) {
  * the handler's. A limit error goes on past a catch (it stops only at finally handlers). */
 static sx_val rt_try_catch(sx_state *S, vm_native_try *t, uint64_t finally) {
   S->jmp = t->h.prev;
-  S->sp = t->sp;
-  S->native_runs = t->native_runs;
-  S->cur_file = t->file;
-  S->nframes = t->nframes;
-  S->nhandlers = t->nhandlers;
-  S->level = t->level;
-  S->native_depth = t->native_depth;
-  S->depth = t->depth;
+  vm_restore(S, &t->saved);
   if (S->raised_kind == RAISE_LIMIT && !finally) vm_jump(S);
   sx_val v = S->raised;
   S->raised = SX_NIL;

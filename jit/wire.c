@@ -102,7 +102,8 @@ uint64_t jit_layout_id(void) {
   static const uint64_t parts[] = {
       sizeof(sx_state), offsetof(sx_state, rt), offsetof(sx_state, cstack_limit), offsetof(sx_state, native_limit),
       offsetof(sx_state, interrupt), offsetof(sx_state, fuel), offsetof(sx_state, tail_fn),
-      offsetof(sx_state, tail_argc), offsetof(sx_state, tail_args), offsetof(sx_state, native_self), offsetof(sx_state, native_pc),
+      offsetof(sx_state, tail_argc), offsetof(sx_state, tail_args), offsetof(sx_state, native_self),
+      offsetof(sx_state, native_pc),
       offsetof(sx_state, jmp), sizeof(vm_native_try), offsetof(vm_native_try, buf), offsetof(vm_jmp_head, prev),
       offsetof(sx_state, free_small), offsetof(sx_state, alloc_used), offsetof(sx_state, alloc_quota),
       VM_SMALL_BYTES, offsetof(sx_pair, car), offsetof(sx_flonum, d), offsetof(sx_state, free_sized),

@@ -222,14 +222,26 @@ void vm_check_cstack(sx_state *S) {
   if (SX_UNLIKELY(&here < S->cstack_limit)) vm_error(S, "stack overflow (nesting too deep)");
 }
 
+void vm_save(sx_state *S, vm_saved *s) {
+  *s = (vm_saved){S->sp, S->native_runs, S->cur_file, S->nframes, S->nhandlers, S->level,
+                  S->native_depth, S->depth};
+}
+
+void vm_restore(sx_state *S, const vm_saved *s) {
+  S->sp = s->sp;
+  S->native_runs = s->native_runs;
+  S->cur_file = s->file;
+  S->nframes = s->nframes;
+  S->nhandlers = s->nhandlers;
+  S->level = s->level;
+  S->native_depth = s->native_depth;
+  S->depth = s->depth;
+}
+
 int vm_protect(sx_state *S, void (*fn)(sx_state *, void *), void *ud) {
   vm_jmp j;
-  uint32_t nframes = S->nframes, nhandlers = S->nhandlers, level = S->level;
-  uint32_t native_depth = S->native_depth;
-  vm_native_run *native_runs = S->native_runs;
-  sx_val *sp = S->sp;
-  int depth = S->depth;
-  sx_val file = S->cur_file;
+  vm_saved saved;
+  vm_save(S, &saved);
   j.h = (vm_jmp_head){S->jmp, NULL};
   S->jmp = &j.h;
   if (setjmp(j.buf) == 0) {
@@ -238,14 +250,7 @@ int vm_protect(sx_state *S, void (*fn)(sx_state *, void *), void *ud) {
     return 0;
   }
   S->jmp = j.h.prev;
-  S->nframes = nframes;
-  S->nhandlers = nhandlers;
-  S->level = level;
-  S->native_depth = native_depth;
-  S->native_runs = native_runs;
-  S->sp = sp;
-  S->depth = depth;
-  S->cur_file = file;
+  vm_restore(S, &saved);
   return 1;
 }
 

@@ -62,14 +62,19 @@ typedef struct vm_jmp {
   jmp_buf buf;
 } vm_jmp;
 
-typedef struct vm_native_try {
-  vm_jmp_head h;
-  void *buf[5]; /* __builtin_setjmp: frame pointer, resume address, stack pointer */
+/* What a protected point restores when it catches (vm_save, vm_restore). */
+typedef struct {
   sx_val *sp;
   struct vm_native_run *native_runs;
   sx_val file;
   uint32_t nframes, nhandlers, level, native_depth;
   int depth;
+} vm_saved;
+
+typedef struct vm_native_try {
+  vm_jmp_head h;
+  void *buf[5]; /* __builtin_setjmp: frame pointer, resume address, stack pointer */
+  vm_saved saved;
 } vm_native_try;
 
 /* Kinds of raised conditions. Limit errors cannot be caught by try. */
@@ -210,6 +215,8 @@ SX_INTERNAL size_t vm_list_length(sx_val l); /* (size_t)-1 when improper or cycl
 /* ---- error.c -------------------------------------------------------------------------------- */
 SX_INTERNAL SX_NORETURN void vm_raise(sx_state *S, sx_val v);
 SX_INTERNAL SX_NORETURN void vm_raise_as(sx_state *S, sx_val v, vm_raise_kind kind);
+SX_INTERNAL void vm_save(sx_state *S, vm_saved *s);
+SX_INTERNAL void vm_restore(sx_state *S, const vm_saved *s);
 /* Jumps to the innermost protected point, S->jmp (S->raised says what was raised). */
 SX_INTERNAL SX_NORETURN void vm_jump(sx_state *S);
 SX_INTERNAL SX_NORETURN void vm_error(sx_state *S, const char *fmt, ...)
